@@ -1,0 +1,1 @@
+"""The nightly collections engine: plain Python and NumPy over columnar arrays. No Django here."""
