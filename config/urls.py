@@ -22,5 +22,6 @@ urlpatterns = [
     path("api/", include("arrears.ledger.urls")),
     path("api/", include("arrears.imports.api_urls")),
     path("imports/", include("arrears.imports.urls")),
+    path("aging/", include("arrears.web.aging_urls")),
     path("", include("arrears.web.urls")),
 ]
