@@ -11,10 +11,14 @@ from arrears.common.clock import now
 from arrears.common.json import jsonable
 
 
+# Secrets never enter the trail; timestamps are the event's own.
+_NEVER_SNAPSHOT = frozenset({"created_at", "updated_at", "password", "last_login"})
+
+
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """The concrete field values of a model instance, JSON-ready (FKs as ids)."""
     names = list(fields) if fields is not None else [f.attname for f in instance._meta.concrete_fields]
-    return jsonable({n: getattr(instance, n) for n in names if n not in {"created_at", "updated_at"}})
+    return jsonable({n: getattr(instance, n) for n in names if n not in _NEVER_SNAPSHOT})
 
 
 def audit_record(
