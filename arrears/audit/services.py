@@ -10,7 +10,6 @@ from arrears.audit.models import AuditEvent
 from arrears.common.clock import now
 from arrears.common.json import jsonable
 
-
 # Secrets never enter the trail; timestamps are the event's own.
 _NEVER_SNAPSHOT = frozenset({"created_at", "updated_at", "password", "last_login"})
 
