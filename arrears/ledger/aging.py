@@ -518,3 +518,24 @@ def _labels(by: str, keys: set[Any], *, user: Any) -> dict[Any, str]:
     if len(keys) < 900:
         customers = customers.filter(pk__in=keys)
     return dict(customers.values_list("pk", "name"))
+
+
+# --- tabular form (CLI table, CSV, XLSX) -------------------------------------------------------------
+
+GROUP_TITLES = {"customer": "Customer", "collector": "Collector", "segment": "Segment", "business-unit": "Business unit"}
+
+
+def aging_report_table(report: AgingReport) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows (amounts as Decimals), the totals rows last; what the exports write."""
+    header = [
+        "Key", GROUP_TITLES[report.by], "Currency", *(b.label for b in report.buckets),
+        "Total", "Unapplied credits", "Net balance", "Of which disputed", "Documents",
+    ]
+
+    def line(r: AgingRow) -> list[Any]:
+        return [
+            "" if r.key is None else r.key, r.label, r.currency, *r.buckets,
+            r.total, r.unapplied_credits, r.net_balance, r.disputed, r.document_count,
+        ]
+
+    return header, [line(r) for r in (*report.rows, *report.totals)]
