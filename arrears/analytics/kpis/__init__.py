@@ -40,7 +40,15 @@ from .core import (
     to_fraction,
 )
 from .disputes import Dispute, DisputeStats, business_days_between, dispute_resolution_stats
-from .dso import average_days_delinquent, best_possible_dso, countback_best_possible_dso, countback_dso, dso
+from .dso import (
+    CountbackStep,
+    average_days_delinquent,
+    best_possible_dso,
+    countback_best_possible_dso,
+    countback_dso,
+    countback_steps,
+    dso,
+)
 from .forecast import ForecastAccuracy, forecast_accuracy
 from .payment_behaviour import ApplicationKind, PaymentApplication, PaymentBehaviour, payment_behaviour
 from .periods import (
@@ -111,6 +119,7 @@ __all__ = [
     "BucketScheme",
     "CallAttempt",
     "CohortRecovery",
+    "CountbackStep",
     "CureRate",
     "CurrencyMismatchError",
     "DelinquentAccount",
@@ -164,6 +173,7 @@ __all__ = [
     "collector_attainment",
     "countback_best_possible_dso",
     "countback_dso",
+    "countback_steps",
     "cure_rate",
     "days_in_period",
     "days_past_due",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 from .core import (
@@ -80,31 +81,60 @@ def best_possible_dso(
     return _period_ratio("bpdso", ar, credit_sales, days, method=method, negative=negative)
 
 
-def _countback(kpi: str, ending_ar: Number, monthly_sales: Iterable[tuple[Number, int]], max_months: int, month_days: str) -> KpiResult:
+@dataclass(frozen=True, slots=True)
+class CountbackStep:
+    """One month of the countback walk (the rows of the §2 worked-example table)."""
+
+    month_index: int  # 0 = most recent month
+    sales: Fraction
+    ar_before: Fraction
+    whole: bool  # True: the whole month was absorbed
+    days_added: Fraction
+    ar_after: Fraction
+
+
+def _months(monthly_sales: Iterable[tuple[Number, int]], max_months: int) -> list[tuple[Fraction, int]]:
     require_positive_int("max_months", max_months)
-    require_choice("month_days", month_days, MONTH_DAYS)
     months: list[tuple[Fraction, int]] = []
     for i, item in enumerate(monthly_sales):
         if i >= max_months:
             break
         sales, days = item
         months.append((to_fraction(sales, f"monthly_sales[{i}]"), require_positive_int(f"monthly_sales[{i}] days", days)))
-    basis = (COUNTBACK, tuple(months), month_days)
+    return months
+
+
+def countback_steps(
+    ending_ar: Number, monthly_sales: MonthlySales, *, max_months: int = 12, month_days: str = "actual"
+) -> tuple[CountbackStep, ...]:
+    """The month-by-month walk of countback DSO (most recent month first), for drill-down and audit."""
+    require_choice("month_days", month_days, MONTH_DAYS)
     remaining = to_fraction(ending_ar, "ending_ar")
-    flags = {Flag.NEGATIVE_AR} if remaining < 0 else set()
-    total_days = Fraction(0)
-    if remaining > 0:
-        for sales, actual_days in months:
-            month_len = 30 if month_days == "flat30" else actual_days
-            if remaining > sales:  # whole month absorbed; zero/negative sales explain no AR
-                remaining -= max(sales, Fraction(0))
-                total_days += month_len
-            else:
-                total_days += remaining / sales * month_len
-                remaining = Fraction(0)
-                break
-        if remaining > 0:
-            flags.add(Flag.HISTORY_EXHAUSTED)
+    steps: list[CountbackStep] = []
+    if remaining <= 0:
+        return ()
+    for i, (sales, actual_days) in enumerate(_months(monthly_sales, max_months)):
+        month_len = 30 if month_days == "flat30" else actual_days
+        if remaining > sales:  # whole month absorbed; zero/negative sales explain no AR
+            after = remaining - max(sales, Fraction(0))
+            steps.append(CountbackStep(i, sales, remaining, True, Fraction(month_len), after))
+            remaining = after
+        else:
+            steps.append(CountbackStep(i, sales, remaining, False, remaining / sales * month_len, Fraction(0)))
+            break
+    return tuple(steps)
+
+
+def _countback(kpi: str, ending_ar: Number, monthly_sales: MonthlySales, max_months: int, month_days: str) -> KpiResult:
+    require_choice("month_days", month_days, MONTH_DAYS)
+    months = _months(monthly_sales, max_months)
+    basis = (COUNTBACK, tuple(months), month_days)
+    ar = to_fraction(ending_ar, "ending_ar")
+    flags = {Flag.NEGATIVE_AR} if ar < 0 else set()
+    steps = countback_steps(ar, months, max_months=max_months, month_days=month_days)
+    if ar > 0 and (not steps or steps[-1].ar_after > 0):
+        flags.add(Flag.HISTORY_EXHAUSTED)
+    total_days = sum((s.days_added for s in steps), Fraction(0))
     return KpiResult.of(kpi, Unit.DAYS, total_days, flags=flags, method=COUNTBACK, basis=basis)
 
 
