@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -212,7 +212,7 @@ class CreditUse:
     def percent(self) -> int:
         if self.limit <= ZERO:
             return 0
-        return int((self.used / self.limit * 100).to_integral_value())
+        return int((self.used / self.limit * 100).to_integral_value(rounding=ROUND_HALF_UP))
 
     @property
     def over(self) -> bool:
