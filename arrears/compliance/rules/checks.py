@@ -9,7 +9,7 @@ if any zone blocks.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -61,6 +61,15 @@ class Env:
     zones: tuple[str, ...]
     zone_basis: str
     fdcpa: bool  # §2 rules bind this contact (US-SCOPE)
+    date_min: dt.date  # the earliest local date of the contact: "has the waiting period elapsed" reads this
+    date_max: dt.date  # the latest local date: "has X happened by now" reads this
+
+    @classmethod
+    def build(
+        cls, contact: PlannedContact, ctx: ContactContext, policy: Policy, zones: tuple[str, ...], zone_basis: str
+    ) -> Env:
+        dates = [contact.at.astimezone(zone(z)).date() for z in zones]
+        return cls(contact, ctx, policy, zones, zone_basis, fdcpa_applies(ctx, policy), min(dates), max(dates))
 
     @property
     def at(self) -> dt.datetime:
@@ -68,19 +77,6 @@ class Env:
 
     def local(self, zone_name: str, instant: dt.datetime | None = None) -> dt.datetime:
         return (instant or self.contact.at).astimezone(zone(zone_name))
-
-    def local_dates(self) -> dict[str, dt.date]:
-        return {z: self.local(z).date() for z in self.zones}
-
-    @property
-    def date_max(self) -> dt.date:
-        """The latest local date among the candidate zones: "has X happened by now" reads this."""
-        return max(self.local_dates().values())
-
-    @property
-    def date_min(self) -> dt.date:
-        """The earliest local date: "has the waiting period elapsed" reads this."""
-        return min(self.local_dates().values())
 
     def rid(self, us_id: str, other_id: str) -> str:
         return us_id if self.fdcpa else other_id
@@ -197,31 +193,44 @@ def _holiday_calendar(env: Env) -> tuple[str, str]:
     return country.upper(), subdivision
 
 
-def _boundaries(env: Env, zone_name: str, start: dt.datetime) -> Iterable[dt.datetime]:
-    """Instants after `start` at which a local-time rule can change from blocked to allowed."""
+def _boundaries(env: Env, zone_name: str, first_day: int, days: int) -> list[dt.datetime]:
+    """Instants at which a local-time rule can change from blocked to allowed: local midnight, the
+    window start and the end of each designated window, on `days` local dates from `first_day` on."""
     tz: ZoneInfo = zone(zone_name)
-    first = start.astimezone(tz).date()
+    first = env.at.astimezone(tz).date() + dt.timedelta(days=first_day)
     times = {dt.time(0)}
     if env.policy.window is not None:
         times.add(env.policy.window.start)
     times.update(w.end for w in env.ctx.inconvenient_windows)
-    for offset in range(_SCAN_DAYS):
-        day = first + dt.timedelta(days=offset)
-        for t in times:
-            yield dt.datetime.combine(day, t, tzinfo=tz).astimezone(dt.UTC)
-    yield from (c.ends_at + dt.timedelta(minutes=1) for c in env.ctx.time_consents)
+    return [
+        dt.datetime.combine(first + dt.timedelta(days=offset), t, tzinfo=tz).astimezone(dt.UTC)
+        for offset in range(days)
+        for t in times
+    ]
 
 
 def _next_instant(
     env: Env, problem: Callable[[Env, dt.datetime], str | None], consent_overrides: bool
 ) -> dt.datetime | None:
-    """Earliest instant after the planned one at which `problem` is None in every candidate zone."""
-    candidates = sorted({b for z in env.zones for b in _boundaries(env, z, env.at) if b > env.at})
-    for instant in candidates:
-        if consent_overrides and _time_consent_covers(env, instant):
-            return instant
-        if all(problem(env, env.local(z, instant)) is None for z in env.zones):
-            return instant
+    """Earliest instant after the planned one at which `problem` is None in every candidate zone.
+
+    The allowed set is a union of intervals whose left ends are boundaries, so checking boundaries
+    in order finds the earliest. They are generated two local days at a time; a candidate is only
+    accepted below the horizon where the next chunk's boundaries begin in any zone."""
+    pending = [c.starts_at for c in env.ctx.time_consents if c.starts_at > env.at] if consent_overrides else []
+    step = 2
+    for chunk in range(0, _SCAN_DAYS, step):
+        pending.extend(b for z in env.zones for b in _boundaries(env, z, chunk, step) if b > env.at)
+        pending.sort()
+        horizon = min(min(_boundaries(env, z, chunk + step, 1)) for z in env.zones)
+        for instant in pending:
+            if instant >= horizon:
+                break
+            if consent_overrides and _time_consent_covers(env, instant):
+                return instant
+            if all(problem(env, env.local(z, instant)) is None for z in env.zones):
+                return instant
+        pending = [b for b in pending if b >= horizon]
     return None
 
 
@@ -305,6 +314,8 @@ def check_holidays(env: Env) -> list[RuleHit]:
 
 def _call_consent_given(env: Env, debt_id: str, zone_name: str, call_at: dt.datetime) -> dt.datetime | None:
     """The direct prior consent that excludes a call placed at `call_at` (within 7 days after it)."""
+    if not env.ctx.call_consents:
+        return None
     call_day = env.local(zone_name, call_at).date()
     for consent in env.ctx.call_consents:
         if consent.debt_ids and debt_id not in consent.debt_ids:

@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from .checks import Env, fdcpa_applies, run_checks
+from .checks import Env, run_checks
 from .decision import Decision, Outcome, RuleHit, combine
 from .model import ComplianceInputError, ContactContext, PlannedContact
 from .policy import Policy, policy_for
@@ -21,7 +21,7 @@ _MAX_NEXT_STEPS = 24
 
 def _evaluate_once(contact: PlannedContact, ctx: ContactContext, policy: Policy) -> tuple[list[RuleHit], list[str]]:
     zones, basis = candidate_zones(ctx.location, policy.default_zones)
-    env = Env(contact=contact, ctx=ctx, policy=policy, zones=zones, zone_basis=basis, fdcpa=fdcpa_applies(ctx, policy))
+    env = Env.build(contact, ctx, policy, zones, basis)
     return run_checks(env)
 
 
