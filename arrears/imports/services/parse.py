@@ -281,7 +281,7 @@ def parse_table(table: pl.DataFrame, spec: ProfileSpec) -> Parsed:
 
     attrs = _attributes(table, spec, found, log)
     log.raise_if_any()
-    df = df.hstack(table.select(attrs))
+    df = df.hstack(table.with_columns(attrs).select(CUSTOMER_ATTRS, DOCUMENT_ATTRS))
     keep = [ROW, HAS_PAYMENT, *FIELD_TYPES, CUSTOMER_ATTRS, DOCUMENT_ATTRS]
     return Parsed(frame=df.select(keep), provided=provided, has_payments=has_payments)
 

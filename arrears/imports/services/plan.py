@@ -21,7 +21,6 @@ from arrears.imports.services.parse import (
     CUSTOMER_ATTRS,
     DOCUMENT_ATTRS,
     HAS_PAYMENT,
-    MILLI,
     IssueLog,
     Parsed,
     attributes_text,
@@ -269,7 +268,7 @@ def plan_import(*, parsed: Parsed, spec: ProfileSpec, bu: BusinessUnit | None) -
     doc_after = dict(used_by_doc)
     pay_after = dict(used_by_payment)
     if existing_d or existing_p:
-        for row, d_ext, p_ext, amount, date, _cur, _doc_amount in allocations.iter_rows():
+        for _row, d_ext, p_ext, amount, date, _cur, _doc_amount in allocations.iter_rows():
             old = pair_existing.get((d_ext, p_ext))
             if old and len(old) == 1 and old[0][1] == amount and old[0][2] == date:
                 unchanged_pairs.add((d_ext, p_ext))

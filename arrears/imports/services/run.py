@@ -132,6 +132,7 @@ def import_run_execute(
             outcome.preview = _preview(parsed)
             with transaction.atomic():
                 bu, run.business_unit_code = _business_unit(spec, business_unit_code, dry_run=dry_run)
+                report("plan", 0, table.height)
                 plan, log = plan_import(parsed=parsed, spec=spec, bu=bu)
                 log.raise_if_any()
                 run.counts = plan.counts
@@ -139,6 +140,7 @@ def import_run_execute(
                 if not dry_run:
                     assert bu is not None
                     write_plan(plan=plan, bu=bu, progress=report)
+                    report("audit", 0, 1)
                     audit_record(
                         action="import", obj=run, object_type="imports.importrun", object_id=run.pk,
                         after={"profile": profile_name, "business_unit": bu.code, "rows": run.rows, "counts": plan.counts},

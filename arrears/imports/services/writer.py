@@ -52,7 +52,7 @@ def reserve_ids(model: type[Model], n: int) -> pl.Series:
         if connection.vendor == "postgresql":
             cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
             return pl.Series("id", [r[0] for r in cur.fetchall()], dtype=pl.Int64)
-        cur.execute(f"SELECT max(id) FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        cur.execute(f"SELECT max(id) FROM {connection.ops.quote_name(table)}")
         top = cur.fetchone()[0] or 0
         if connection.vendor == "sqlite":
             cur.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
@@ -94,6 +94,7 @@ def insert_frame(model: type[Model], frame: pl.DataFrame, *, progress: Progress 
     frame = frame.with_columns(pl.lit(v).alias(k) for k, v in consts.items())
     frame = frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date)
     frame = frame.with_columns(pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Null)
+    progress(stage, 0, frame.height)
     cols = frame.columns
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
@@ -110,7 +111,7 @@ def insert_frame(model: type[Model], frame: pl.DataFrame, *, progress: Progress 
                     copy.write(buf.getbuffer())
                     progress(stage, min(start + COPY_CHUNK, total), total)
         else:
-            sql = f"INSERT INTO {table} ({col_sql}) VALUES ({', '.join(['%s'] * len(cols))})"  # noqa: S608
+            sql = f"INSERT INTO {table} ({col_sql}) VALUES ({', '.join(['%s'] * len(cols))})"
             for start in range(0, total, COPY_CHUNK):
                 cur.executemany(sql, frame.slice(start, COPY_CHUNK).iter_rows())
                 progress(stage, min(start + COPY_CHUNK, total), total)
@@ -206,6 +207,7 @@ def write_plan(*, plan: Plan, bu: BusinessUnit, progress: Progress = _noop) -> N
         pl.col("payment.date").alias("date"),
     ), progress=progress, stage="allocations")
 
+    progress("recompute", 0, len(plan.recompute_documents) + len(plan.recompute_payments))
     documents_recompute(ids=sorted(plan.recompute_documents))
     payments_recompute(ids=sorted(plan.recompute_payments))
 
