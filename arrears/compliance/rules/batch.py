@@ -35,10 +35,11 @@ HOLD = np.uint8(8)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-@functools.lru_cache(maxsize=128)
-def _transitions(zone_name: str, start_s: int, end_s: int) -> tuple[np.ndarray, np.ndarray]:
-    """(instants, offsets): the zone's UTC offset in seconds from each instant on, covering
-    [start_s, end_s]. Found by hourly sampling, then bisection to the exact second."""
+@functools.lru_cache(maxsize=256)
+def _transitions(zone_name: str, first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """(instants, offsets): the zone's UTC offset in seconds from each instant on, for whole UTC years
+    first_year..last_year (a day's margin either side). Found by sampling every 6 hours (zones never
+    change offset twice that fast) and bisecting each change to the exact second."""
     tz = zone(zone_name)
 
     def offset(seconds: int) -> int:
@@ -47,13 +48,15 @@ def _transitions(zone_name: str, start_s: int, end_s: int) -> tuple[np.ndarray, 
         assert delta is not None
         return int(delta.total_seconds())
 
-    first = start_s - start_s % 3600 - 3600
+    step = 6 * 3600
+    first = int(dt.datetime(first_year, 1, 1, tzinfo=dt.UTC).timestamp()) - 86400
+    last = int(dt.datetime(last_year + 1, 1, 1, tzinfo=dt.UTC).timestamp()) + 86400
     instants, offsets = [first], [offset(first)]
     previous = offsets[0]
-    for hour in range(first + 3600, end_s + 7200, 3600):
-        current = offset(hour)
+    for sample in range(first + step, last + step, step):
+        current = offset(sample)
         if current != previous:
-            lo, hi = hour - 3600, hour  # offset(lo) == previous, offset(hi) == current
+            lo, hi = sample - step, sample  # offset(lo) == previous, offset(hi) == current
             while hi - lo > 1:
                 mid = (lo + hi) // 2
                 if offset(mid) == previous:
@@ -66,11 +69,15 @@ def _transitions(zone_name: str, start_s: int, end_s: int) -> tuple[np.ndarray, 
     return np.asarray(instants, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
 
 
+def _year(seconds: int) -> int:
+    return (_EPOCH + dt.timedelta(seconds=seconds)).year
+
+
 def local_minute_of_day(at_s: np.ndarray, zone_name: str) -> np.ndarray:
     """Minute of the local day (0..1439) of each UTC epoch second in `zone_name`."""
     if at_s.size == 0:
         return np.zeros(0, dtype=np.int64)
-    instants, offsets = _transitions(zone_name, int(at_s.min()), int(at_s.max()))
+    instants, offsets = _transitions(zone_name, _year(int(at_s.min())), _year(int(at_s.max())))
     index = np.searchsorted(instants, at_s, side="right") - 1
     local_s = at_s + offsets[index]
     return (local_s // 60) % 1440
