@@ -5,7 +5,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.analytics.kpis import (
@@ -123,6 +123,7 @@ def test_signed_dbt_is_adp_minus_terms(rows):
     assert result.dbt_w.exact == result.adp_w.exact - result.terms_w.exact
 
 
+@settings(max_examples=40)
 @given(rows_strategy)
 def test_late_only_dbt_is_never_below_signed_dbt_and_never_negative(rows):
     signed = payment_behaviour(rows).dbt_w.exact

@@ -5,7 +5,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.analytics.kpis import (
@@ -125,6 +125,7 @@ def test_grace_days_must_be_whole_and_not_negative(grace):
         promise_evaluate(PROMISES[0], as_of=AS_OF, grace_days=grace)
 
 
+@settings(max_examples=40)
 @given(
     st.lists(
         st.tuples(st.integers(1, 10**6), st.integers(1, 28), st.lists(st.tuples(st.integers(1, 30), st.integers(1, 10**6)), max_size=3)),

@@ -5,7 +5,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.analytics.kpis import (
@@ -144,6 +144,7 @@ def test_snapshot_from_aging_reports_tracks_items_between_month_ends():
     assert rates["current", "1-30"].exact == 100  # both were current on 31 May, both 1-30 on 30 Jun
 
 
+@settings(max_examples=40)
 @given(
     st.lists(
         st.tuples(st.sampled_from(BucketScheme().labels), st.sampled_from((*BucketScheme().labels, PAID, WRITTEN_OFF)),
