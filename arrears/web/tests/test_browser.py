@@ -38,7 +38,7 @@ def small_portfolio():
 
 
 def test_login_aging_and_customer_page(live_server, browser, screenshot_dir, small_portfolio):
-    user, customers = small_portfolio
+    _user, customers = small_portfolio
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
