@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, Round
 
-from arrears.common.money import check_currency, quantize
+from arrears.common.money import ROUNDING, check_currency, currency_exponent, quantize
 from arrears.ledger.errors import LedgerError, LedgerErrorCode
 from arrears.ledger.models import (
     ZERO,
@@ -50,7 +51,6 @@ from arrears.ledger.selectors import customer_list_visible, document_list_visibl
 
 GROUPINGS = ("customer", "collector", "segment", "business-unit")
 BASES = ("due", "invoice")
-MONEY_FIELD = DecimalField(max_digits=20, decimal_places=3)
 OPEN_STATUSES = (DocumentStatus.OPEN, DocumentStatus.PARTIALLY_PAID)
 FILTER_KEYS = ("customer", "collector", "segment", "business_unit")
 
@@ -218,14 +218,15 @@ def aging_report(
         report_currency = currencies.pop() if len(currencies) == 1 else None
 
     labels = _labels(by, {k for k, _ in groups}, user=user)
+    money = {ccy: _MilliToMoney(ccy) for ccy in {c for _, c in groups}}
     rows = [
         AgingRow(
             key=key,
             label=labels.get(key, str(key)),
             currency=ccy,
-            buckets=tuple(quantize(v, ccy) for v in g.buckets),
-            unapplied_credits=quantize(-g.credits, ccy),
-            disputed=quantize(g.disputed, ccy),
+            buckets=tuple(money[ccy](v) for v in g.buckets),
+            unapplied_credits=money[ccy](-g.credits),
+            disputed=money[ccy](g.disputed),
             document_count=g.count,
             url=f"/customers/{key}/" if by == "customer" else "",
         )
@@ -249,13 +250,32 @@ def aging_report(
 
 
 class _Group:
+    """Running sums of one (group, currency) in thousandths of the unit: exact integers."""
+
     __slots__ = ("buckets", "count", "credits", "disputed")
 
     def __init__(self, n: int) -> None:
-        self.buckets = [ZERO] * n
-        self.credits = ZERO  # positive here; shown negative
-        self.disputed = ZERO
+        self.buckets = [0] * n
+        self.credits = 0  # positive here; shown negative
+        self.disputed = 0
         self.count = 0
+
+
+class _MilliToMoney:
+    """Thousandths (what the queries sum) to a Decimal at the currency's minor unit, half-up."""
+
+    def __init__(self, currency: str) -> None:
+        self.quantum = Decimal(1).scaleb(-currency_exponent(currency))
+
+    def __call__(self, milli: int) -> Decimal:
+        return Decimal(milli).scaleb(-3).quantize(self.quantum, rounding=ROUNDING)
+
+
+def _milli(field_name: str) -> Cast:
+    """An amount in integer thousandths. SQLite keeps decimals as floats, so summing the column
+    itself would be a float sum; rounding each value to an integer first keeps the sums exact
+    (and amounts have at most three decimals, so nothing is lost)."""
+    return Cast(Round(F(field_name) * Value(1000)), BigIntegerField())
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,15 +346,15 @@ def _bucket_conditions(buckets: tuple[Bucket, ...], anchor: str, as_of: dt.date)
 
 def _bucket_sums(buckets: tuple[Bucket, ...], anchor: str, as_of: dt.date, amount: str) -> dict[str, Sum]:
     return {
-        f"b{i}": Sum(Case(When(cond, then=F(amount)), default=Value(ZERO), output_field=MONEY_FIELD))
+        f"b{i}": Sum(Case(When(cond, then=_milli(amount)), default=Value(0), output_field=BigIntegerField()))
         for i, cond in enumerate(_bucket_conditions(buckets, anchor, as_of))
     }
 
 
 def _disputed_sum(path: str, amount: str) -> Sum:
     return Sum(
-        Case(When(Q(**{f"{path}attributes__disputed": True}), then=F(amount)), default=Value(ZERO),
-             output_field=MONEY_FIELD)
+        Case(When(Q(**{f"{path}attributes__disputed": True}), then=_milli(amount)), default=Value(0),
+             output_field=BigIntegerField())
     )
 
 
@@ -367,8 +387,8 @@ def _add_open_debits(groups: dict[tuple[Any, str], _Group], scope: _Scope, bucke
     for k, ccy, *values in rows:
         g = _group(groups, k, ccy, n)
         for i in range(n):
-            g.buckets[i] += values[i] or ZERO
-        g.disputed += values[n] or ZERO
+            g.buckets[i] += values[i] or 0
+        g.disputed += values[n] or 0
         g.count += values[n + 1]
 
 
@@ -396,8 +416,8 @@ def _add_later_allocations_to_debits(
     for k, ccy, *values in rows:
         g = _group(groups, k, ccy, n)
         for i in range(n):
-            g.buckets[i] += values[i] or ZERO
-        g.disputed += values[n] or ZERO
+            g.buckets[i] += values[i] or 0
+        g.disputed += values[n] or 0
         g.count += values[n + 1]
 
 
@@ -413,8 +433,8 @@ def _add_later_allocations_to_credits(groups: dict[tuple[Any, str], _Group], sco
     )
     for qs, source in ((credit_notes, "credit_note"), (payments, "payment")):
         key = scope.key_field(f"{source}__customer", f"{source}__business_unit")
-        for k, ccy, s in qs.order_by().values_list(key, f"{source}__currency").annotate(s=Sum("amount")):
-            _group(groups, k, ccy, n).credits += s or ZERO
+        for k, ccy, s in qs.order_by().values_list(key, f"{source}__currency").annotate(s=Sum(_milli("amount"))):
+            _group(groups, k, ccy, n).credits += s or 0
 
 
 def _add_unapplied_credits(groups: dict[tuple[Any, str], _Group], scope: _Scope, n: int) -> None:
@@ -431,8 +451,8 @@ def _add_unapplied_credits(groups: dict[tuple[Any, str], _Group], scope: _Scope,
     )
     key = scope.key_field("customer", "business_unit")
     for qs, amount in ((credit_notes, "open_amount"), (payments, "unapplied_amount")):
-        for k, ccy, s in qs.order_by().values_list(key, "currency").annotate(s=Sum(amount)):
-            _group(groups, k, ccy, n).credits += s or ZERO
+        for k, ccy, s in qs.order_by().values_list(key, "currency").annotate(s=Sum(_milli(amount))):
+            _group(groups, k, ccy, n).credits += s or 0
 
 
 # --- currency ----------------------------------------------------------------------------------------
@@ -463,13 +483,17 @@ def _convert(
     for ccy in sorted({c for _, c in groups}):
         rates[ccy] = fx_rate_get(currency=ccy, target=target, as_of=as_of)
     out: dict[tuple[Any, str], _Group] = {}
+
+    def conv(milli: int, rate: Decimal) -> int:
+        return int(quantize(Decimal(milli).scaleb(-3) * rate, target).scaleb(3))
+
     for (key, ccy), g in groups.items():
         rate = rates[ccy]
         t = _group(out, key, target, n)
         for i, v in enumerate(g.buckets):
-            t.buckets[i] += quantize(v * rate, target)
-        t.credits += quantize(g.credits * rate, target)
-        t.disputed += quantize(g.disputed * rate, target)
+            t.buckets[i] += conv(v, rate)
+        t.credits += conv(g.credits, rate)
+        t.disputed += conv(g.disputed, rate)
         t.count += g.count
     return out
 
