@@ -63,6 +63,7 @@ class ItemState:
     issue: np.ndarray
     last_sent: np.ndarray  # meaningful where has_last
     has_last: np.ndarray
+    ready: np.ndarray  # False where the item already had a step on or after as_of
     amount: np.ndarray  # compared with each step's minimum
     unit: np.ndarray  # business unit (calendar index)
     customer: np.ndarray
@@ -101,7 +102,7 @@ def next_steps(
         def take(column: np.ndarray, idx: np.ndarray = idx, whole: bool = whole) -> np.ndarray:
             return column if whole else column[idx]  # one group covering everything is not copied
 
-        level = take(state.level)
+        level = np.where(take(state.ready), take(state.level), k_count)  # not ready: no step is above it
         due = take(state.due)
         amount = take(state.amount)
         unit_base = take(state.unit).astype(np.int64) * width

@@ -90,6 +90,7 @@ def plan_dunning_run(
         issue=items.issue_date.view(np.int64),
         last_sent=np.where(has_last, last, 0),
         has_last=has_last,
+        ready=~has_last | (last < t),
         # "ignoring holds" for a fully disputed item means: as if nothing were disputed
         amount=np.where(hold == Reason.HOLD_DISPUTE, items.open_minor, dunnable),
         unit=customers.business_unit[cust],
@@ -110,7 +111,9 @@ def plan_dunning_run(
     new_level = np.where(act, due_step, items.level).astype(np.int16)
     channel = np.where(act, _step_channel(tables.channel, strategy, step), -1).astype(np.int8)
 
-    messages, item_message = _messages(customers, events, policy, act, cust, step, t)
+    dunned_today = np.zeros(len(customers), bool)  # a step already went out on as_of (a re-run)
+    dunned_today[cust[~state.ready]] = True
+    messages, item_message = _messages(customers, events, policy, act, cust, step, dunned_today, t)
     totals = _totals(item_message[act], items.currency[act], dunnable[act], len(items.currencies))
     plan_items = ItemPlan(
         document_id=items.document_id,
@@ -158,6 +161,7 @@ def _messages(
     act: np.ndarray,
     cust: np.ndarray,
     step: np.ndarray,
+    dunned_today: np.ndarray,
     t: int,
 ) -> tuple[Messages, np.ndarray]:
     tables = policy.tables
@@ -165,7 +169,8 @@ def _messages(
     top = np.full(m, -1, np.int16)
     np.maximum.at(top, cust[act], step[act])
     dunning = top >= 0
-    thanks = _thank_you(customers, events, policy, t) & ~dunning
+    # one message per customer per day: a dunning message (now or earlier on as_of) wins over thanks
+    thanks = _thank_you(customers, events, policy, t) & ~dunning & ~dunned_today
     has = dunning | thanks
     who = np.flatnonzero(has)
     index = np.cumsum(has, dtype=np.int64) - 1

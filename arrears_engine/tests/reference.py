@@ -65,6 +65,8 @@ def step_date(
     """The date step ``k`` becomes due for the item, or None if it cannot be due in this run."""
     if k <= item["level"]:
         return None  # a level already sent is never sent again
+    if item["last_sent"] is not None and item["last_sent"] >= as_of:
+        return None  # at most one step per item per day (and none dated before the last one)
     if step.trigger == Trigger.DAYS_FROM_DUE:
         if step.offset_days < 0 and as_of > item["due"]:
             return None  # a pre-due reminder is stale once the item is past due
@@ -202,7 +204,7 @@ def reference_plan(
             top = max(r["step"] for r in advancing)
             strategy = policy.strategies[customer["strategy"]]
             kind, step, channel = MessageKind.DUNNING, top, int(strategy.steps[top].channel)
-        elif owes_thank_you(customer, events_of[c], policy, as_of):
+        elif owes_thank_you(customer, events_of[c], policy, as_of) and not dunned_today(c, items, as_of):
             strategy = policy.strategies[customer["strategy"]]
             kind, step, channel = MessageKind.THANK_YOU, -1, int(strategy.thank_you_channel)
         else:
@@ -252,6 +254,14 @@ def reference_plan(
     )
     return DunningPlan(
         as_of=as_of, items=plan_items, messages=messages, totals=plan_totals, currencies=items.currencies
+    )
+
+
+def dunned_today(customer: int, items: OpenItems, as_of: date) -> bool:
+    """Whether one of the customer's items already had a step on (or after) as_of: a re-run."""
+    return any(
+        int(items.customer[i]) == customer and _date(items.last_sent[i]) is not None and _date(items.last_sent[i]) >= as_of
+        for i in range(len(items))
     )
 
 
