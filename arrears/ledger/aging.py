@@ -286,11 +286,15 @@ class _Scope:
     currency: str | None
     filters: Mapping[str, Any]
 
-    def customer_ids(self) -> QuerySet[Customer] | None:
-        """The customers the gate and the filters allow, as a subquery (None = all)."""
-        if self.user is None and not self.filters:
+    def customer_ids(self, *, gated: bool) -> QuerySet[Customer] | None:
+        """The customers the gate and the filters allow, as a subquery; None when nothing to add.
+
+        `gated`: the queryset being restricted already went through a ledger permission gate.
+        """
+        needs_gate = self.user is not None and not gated
+        if not needs_gate and not self.filters:
             return None
-        qs = customer_list_visible(user=self.user) if self.user is not None else Customer.objects.all()
+        qs = customer_list_visible(user=self.user) if needs_gate else Customer.objects.all()
         return _apply_filters(qs, self.filters, prefix="").values("pk")
 
     def key_field(self, customer_path: str, business_unit_path: str) -> str:
@@ -322,8 +326,10 @@ def _apply_filters(qs: QuerySet[Any], filters: Mapping[str, Any], *, prefix: str
     return qs
 
 
-def _restrict(qs: QuerySet[Any], scope: _Scope, *, customer_path: str, currency_path: str) -> QuerySet[Any]:
-    allowed = scope.customer_ids()
+def _restrict(
+    qs: QuerySet[Any], scope: _Scope, *, customer_path: str, currency_path: str, gated: bool = False
+) -> QuerySet[Any]:
+    allowed = scope.customer_ids(gated=gated)
     if allowed is not None:
         qs = qs.filter(**{f"{customer_path}_id__in": allowed})
     if scope.currency:
@@ -372,7 +378,7 @@ def _add_open_debits(groups: dict[tuple[Any, str], _Group], scope: _Scope, bucke
     base = document_list_visible(user=scope.user) if scope.user is not None else Document.objects.all()
     qs = _restrict(
         base.filter(status__in=OPEN_STATUSES, issue_date__lte=scope.as_of).exclude(kind=DocumentKind.CREDIT_NOTE),
-        scope, customer_path="customer", currency_path="currency",
+        scope, customer_path="customer", currency_path="currency", gated=True,
     )
     key = scope.key_field("customer", "business_unit")
     rows = (
@@ -442,12 +448,12 @@ def _add_unapplied_credits(groups: dict[tuple[Any, str], _Group], scope: _Scope,
     docs = document_list_visible(user=scope.user) if scope.user is not None else Document.objects.all()
     credit_notes = _restrict(
         docs.filter(kind=DocumentKind.CREDIT_NOTE, status__in=OPEN_STATUSES, issue_date__lte=scope.as_of),
-        scope, customer_path="customer", currency_path="currency",
+        scope, customer_path="customer", currency_path="currency", gated=True,
     )
     pays = payment_list_visible(user=scope.user) if scope.user is not None else Payment.objects.all()
     payments = _restrict(
         pays.filter(unapplied_amount__gt=0, received_date__lte=scope.as_of),
-        scope, customer_path="customer", currency_path="currency",
+        scope, customer_path="customer", currency_path="currency", gated=True,
     )
     key = scope.key_field("customer", "business_unit")
     for qs, amount in ((credit_notes, "open_amount"), (payments, "unapplied_amount")):

@@ -8,7 +8,12 @@ from arrears.ledger.aging import DUE_BUCKETS, INVOICE_BUCKETS, age_bucket, aging
 from arrears.ledger.errors import LedgerError, LedgerErrorCode
 from arrears.ledger.models import Allocation, Document, DocumentKind, FxRate, Payment
 from arrears.ledger.services import credit_note_apply, document_write_off, payment_allocate
-from arrears.ledger.tests.factories import BusinessUnitFactory, CustomerFactory, DocumentFactory, PaymentFactory
+from arrears.ledger.tests.factories import (
+    BusinessUnitFactory,
+    CustomerFactory,
+    DocumentFactory,
+    PaymentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -344,3 +349,21 @@ def test_history_matches_the_definition_on_a_random_ledger():
                 for r in report.rows
             }
             assert got == _reference(as_of, basis), (as_of, basis)
+
+
+def test_team_lead_ages_the_team_and_filters_stay_inside_the_gate(make_user):
+    from arrears.users.models import Team
+
+    lead = make_user("lea", role="lead")
+    team = Team.objects.create(name="North", lead=lead)
+    ann, bob = make_user("ann", team=team), make_user("bob")
+    anns, bobs = CustomerFactory(collector=ann, segment="smb"), CustomerFactory(collector=bob, segment="smb")
+    for cust in (anns, bobs):
+        DocumentFactory(customer=cust, issue_date=dt.date(2025, 6, 1), amount=D("10.00"))
+        PaymentFactory(customer=cust, amount=D("1.00"), received_date=dt.date(2025, 6, 1))
+
+    team_report = aging_report(as_of=AS_OF, user=lead, by="collector")
+    asked_for_bob = aging_report(as_of=AS_OF, user=lead, filters={"collector": bob.pk})
+
+    assert [(r.key, r.total, r.unapplied_credits) for r in team_report.rows] == [(ann.pk, D("10.00"), D("-1.00"))]
+    assert asked_for_bob.rows == ()
