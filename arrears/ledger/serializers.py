@@ -85,6 +85,17 @@ class EnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
         }
 
 
+class VisiblePrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """An id resolved through a permission gate: what the user may not see "does not exist"."""
+
+    def __init__(self, gate: Any, **kwargs: Any) -> None:
+        self.gate = gate
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        return self.gate(user=self.context["request"].user)
+
+
 def amount_in(value: Decimal | str, currency: str, field: str) -> Decimal:
     """Parse an input amount exactly in `currency`; a MoneyError becomes a validation error on `field`."""
     try:
@@ -158,20 +169,15 @@ class _CustomerWriteSerializer(serializers.Serializer):
     collector = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, help_text="user id"
     )
-    parent = serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.none(), required=False, allow_null=True, help_text="parent customer id"
+    parent = VisiblePrimaryKeyField(
+        customer_list_visible, queryset=Customer.objects.none(), required=False, allow_null=True,
+        help_text="parent customer id",
     )
     paused = serializers.BooleanField(required=False)
     cease_communication = serializers.BooleanField(required=False)
     do_not_contact = serializers.BooleanField(required=False)
     bankruptcy = serializers.BooleanField(required=False)
     attorney_represented = serializers.BooleanField(required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            self.fields["parent"].queryset = customer_list_visible(user=request.user)
 
     def validate_collector(self, collector: User | None) -> User | None:
         visible = _user(self).visible_collector_ids()
@@ -304,7 +310,7 @@ class DocumentOutputSerializer(serializers.ModelSerializer):
 
 
 class DocumentCreateInputSerializer(serializers.Serializer):
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none(), help_text="customer id")
+    customer = VisiblePrimaryKeyField(customer_list_visible, queryset=Customer.objects.none(), help_text="customer id")
     external_id = serializers.CharField(max_length=64, help_text="the document number in the source system")
     kind = EnumChoiceField(DocumentKind, default=DocumentKind.INVOICE)
     issue_date = serializers.DateField()
@@ -314,13 +320,6 @@ class DocumentCreateInputSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
     attributes = serializers.JSONField(required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            self.fields["customer"].queryset = customer_list_visible(user=request.user).select_related(
-                "business_unit"
-            )
 
 
 class WriteOffInputSerializer(serializers.Serializer):
@@ -359,19 +358,13 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
 
 
 class PaymentCreateInputSerializer(serializers.Serializer):
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none(), help_text="customer id")
+    customer = VisiblePrimaryKeyField(customer_list_visible, queryset=Customer.objects.none(), help_text="customer id")
     external_id = serializers.CharField(max_length=64, help_text="the payment reference in the bank or PSP")
     received_date = serializers.DateField()
     amount = serializers.DecimalField(**MONEY_DIGITS, help_text='positive, as a string: "123.45"')
     currency = serializers.CharField(max_length=3, help_text="ISO 4217")
     method = serializers.CharField(max_length=32, required=False, allow_blank=True)
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            self.fields["customer"].queryset = customer_list_visible(user=request.user)
 
     def validate_currency(self, value: str) -> str:
         try:
@@ -392,15 +385,8 @@ class PaymentCreateInputSerializer(serializers.Serializer):
 
 
 class AllocationLineInputSerializer(serializers.Serializer):
-    document = serializers.PrimaryKeyRelatedField(queryset=Document.objects.none(), help_text="document id")
+    document = VisiblePrimaryKeyField(document_list_visible, queryset=Document.objects.none(), help_text="document id")
     amount = serializers.DecimalField(**MONEY_DIGITS, help_text='as a string: "12.34"')
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            self.fields["document"].queryset = document_list_visible(user=request.user)
-
 
 class PaymentAllocateInputSerializer(serializers.Serializer):
     auto = serializers.BooleanField(required=False, default=False, help_text="oldest due first, as far as it goes")
