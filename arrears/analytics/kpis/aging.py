@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from .core import (
+    EXACT,
     KpiInputError,
     KpiResult,
     Number,
     Reason,
     Unit,
     check_single_currency,
+    exact_sum,
     percent,
     require_choice,
-    to_decimal,
     to_fraction,
+    to_money,
 )
 
 ANCHORS = ("due_date", "invoice_date")
@@ -41,6 +43,8 @@ class BucketScheme:
 
     anchor: str = "due_date"
     edges: tuple[int, ...] = DEFAULT_EDGES
+    _labels: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _ranges: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         require_choice("anchor", self.anchor, ANCHORS)
@@ -50,13 +54,15 @@ class BucketScheme:
         if edges[0] <= 0 or any(b <= a for a, b in itertools.pairwise(edges)):
             raise KpiInputError(f"bucket edges must be positive and increasing, got {self.edges!r}")
         object.__setattr__(self, "edges", edges)
+        first = [CURRENT] if self.anchor == "due_date" else []
+        lows = [1 if self.anchor == "due_date" else 0, *(e + 1 for e in edges[:-1])]
+        ranges = [f"{lo}-{hi}" for lo, hi in zip(lows, edges, strict=True)]
+        object.__setattr__(self, "_labels", (*first, *ranges, f"{edges[-1] + 1}+"))
+        object.__setattr__(self, "_ranges", tuple(zip(edges, ranges, strict=True)))
 
     @property
     def labels(self) -> tuple[str, ...]:
-        first = [CURRENT] if self.anchor == "due_date" else []
-        lows = [1 if self.anchor == "due_date" else 0, *(e + 1 for e in self.edges[:-1])]
-        ranges = [f"{lo}-{hi}" for lo, hi in zip(lows, self.edges, strict=True)]
-        return (*first, *ranges, f"{self.edges[-1] + 1}+")
+        return self._labels
 
     def lower_bound(self, label: str) -> int:
         if label == CURRENT:
@@ -70,10 +76,10 @@ class BucketScheme:
                 return CURRENT
         elif days < 0:
             raise KpiInputError(f"an invoice dated after the as-of date has no invoice-date bucket (age {days})")
-        for label, edge in zip(self.labels[1:] if self.anchor == "due_date" else self.labels, self.edges, strict=False):
+        for edge, label in self._ranges:
             if days <= edge:
                 return label
-        return self.labels[-1]
+        return self._labels[-1]
 
     def labels_over(self, days: int) -> tuple[str, ...]:
         """Buckets entirely beyond ``days`` (``labels_over(90)`` = ``91-120``, ``121+`` for the default edges)."""
@@ -119,9 +125,12 @@ class OpenItem:
     disputed: bool = False
     currency: str | None = None
 
-    def open_at(self, as_of: date) -> Fraction:
-        applied = sum((to_fraction(a.amount, f"{self.ref} application") for a in self.applications if a.on <= as_of), Fraction(0))
-        balance = to_fraction(self.amount, f"{self.ref}.amount") - applied
+    def open_at(self, as_of: date) -> Decimal:
+        """Amount less the applications dated on or before ``as_of`` (exact Decimal arithmetic)."""
+        balance = to_money(self.amount, f"{self.ref}.amount")
+        for a in self.applications:
+            if a.on <= as_of:
+                balance = EXACT.subtract(balance, to_money(a.amount, f"{self.ref} application"))
         if balance < 0:
             raise KpiInputError(f"{self.ref}: applications exceed the amount at {as_of}")
         return balance
@@ -157,31 +166,26 @@ class AgingReport:
     disputed: dict[str, Decimal]
     unapplied: dict[str, Decimal]
     items: tuple[AgedItem, ...]
-    exact_total: Fraction
+    total: Decimal  # total AR: open items less unapplied cash and credits (gross of the bad-debt allowance)
     currency: str | None = None
 
     @property
     def open_items_total(self) -> Decimal:
-        return sum(self.buckets.values(), Decimal(0))
+        return exact_sum(self.buckets.values())
 
     @property
     def unapplied_total(self) -> Decimal:
-        return sum(self.unapplied.values(), Decimal(0))
-
-    @property
-    def total(self) -> Decimal:
-        """Total AR: open items less unapplied cash and credits (gross of the bad-debt allowance)."""
-        return to_decimal(self.exact_total)
+        return exact_sum(self.unapplied.values())
 
     def percent_current(self) -> KpiResult:
         if self.scheme.anchor != "due_date":
             raise KpiInputError("percent current needs due-date aging (the invoice-date anchor has no current bucket)")
-        return percent_current(self.buckets[CURRENT], self.exact_total)
+        return percent_current(self.buckets[CURRENT], self.total)
 
     def percent_over(self, days: int = 90) -> KpiResult:
         """(Buckets beyond ``days``) / Total AR × 100; ``percent_over(90)`` is CRF's "over 91 days"."""
-        over = sum((self.buckets[lb] for lb in self.scheme.labels_over(days)), Decimal(0))
-        return _share(f"percent_over_{days}", over, self.exact_total)
+        over = exact_sum(self.buckets[lb] for lb in self.scheme.labels_over(days))
+        return _share(f"percent_over_{days}", over, self.total)
 
 
 def aging_report(
@@ -199,32 +203,30 @@ def aging_report(
     items = [i for i in items if i.invoice_date <= as_of]
     unapplied = [u for u in unapplied if u.on <= as_of]
     currency = check_single_currency([*items, *unapplied], "aging")
-    buckets = dict.fromkeys(scheme.labels, Fraction(0))
-    disputed = dict.fromkeys(scheme.labels, Fraction(0))
-    unapplied_lines = dict.fromkeys(scheme.labels, Fraction(0))
+    zero = Decimal(0)
+    buckets = dict.fromkeys(scheme.labels, zero)
+    disputed = dict.fromkeys(scheme.labels, zero)
+    unapplied_lines = dict.fromkeys(scheme.labels, zero)
     aged = []
+    by_due = scheme.anchor == "due_date"
     for item in items:
         balance = item.open_at(as_of)
         if balance == 0:
             continue
-        anchor = item.due_date if scheme.anchor == "due_date" else item.invoice_date
-        days = (as_of - anchor).days
+        days = (as_of - (item.due_date if by_due else item.invoice_date)).days
         label = scheme.label(days)
-        buckets[label] += balance
+        buckets[label] = EXACT.add(buckets[label], balance)
         if item.disputed:
-            disputed[label] += balance
-        aged.append(AgedItem(item.ref, days, label, to_decimal(balance), item.disputed))
+            disputed[label] = EXACT.add(disputed[label], balance)
+        aged.append(AgedItem(item.ref, days, label, balance, item.disputed))
     for u in unapplied:
-        amount = to_fraction(u.amount, f"{u.ref}.amount")
+        amount = to_money(u.amount, f"{u.ref}.amount")
         if amount < 0:
             raise KpiInputError(f"{u.ref}: give unapplied amounts as positive numbers")
-        unapplied_lines[scheme.label((as_of - u.on).days)] -= amount
-    exact_total = sum(buckets.values(), Fraction(0)) + sum(unapplied_lines.values(), Fraction(0))
-
-    def dec(d: dict[str, Fraction]) -> dict[str, Decimal]:
-        return {k: to_decimal(v) for k, v in d.items()}
-
-    return AgingReport(as_of, scheme, dec(buckets), dec(disputed), dec(unapplied_lines), tuple(aged), exact_total, currency)
+        label = scheme.label((as_of - u.on).days)
+        unapplied_lines[label] = EXACT.subtract(unapplied_lines[label], amount)
+    total = exact_sum((*buckets.values(), *unapplied_lines.values()))
+    return AgingReport(as_of, scheme, buckets, disputed, unapplied_lines, tuple(aged), total, currency)
 
 
 def _share(kpi: str, part: Number, total: Number) -> KpiResult:
@@ -254,7 +256,7 @@ def avg_days_past_due_open(items: Iterable[OpenItem], as_of: date) -> KpiResult:
         dpd = days_past_due(as_of, item.due_date)
         if item.invoice_date > as_of or dpd <= 0:
             continue
-        balance = item.open_at(as_of)
+        balance = Fraction(item.open_at(as_of))
         weighted += balance * dpd
         amount += balance
     if amount == 0:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, localcontext
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -91,6 +91,29 @@ def to_fraction(value: Any, name: str = "value") -> Fraction:
     if isinstance(value, int | Fraction):
         return Fraction(value)
     raise KpiInputError(f"{name}: expected a Decimal, int or Fraction, got {type(value).__name__} {value!r}")
+
+
+EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow, DivisionByZero])
+"""Decimal context for sums of money: any inexact result raises instead of rounding."""
+
+
+def to_money(value: Any, name: str = "amount") -> Decimal:
+    """A money amount as an exact Decimal (int or finite Decimal); the fast path for item-level sums."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise KpiInputError(f"{name}: {value} is not a finite amount")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    raise KpiInputError(f"{name}: expected a Decimal or int amount, got {type(value).__name__} {value!r}")
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """Sum Decimals without rounding (raises ``decimal.Inexact`` rather than lose a digit)."""
+    total = Decimal(0)
+    for v in values:
+        total = EXACT.add(total, v)
+    return total
 
 
 def to_decimal(value: Fraction) -> Decimal:

@@ -205,3 +205,8 @@ def test_bucket_never_improves_as_the_as_of_date_grows(due, offset, extra):
     earlier = age_bucket(due + timedelta(days=offset - 200), due)
     later = age_bucket(due + timedelta(days=offset - 200 + extra), due)
     assert labels.index(later) >= labels.index(earlier)
+
+
+def test_aging_refuses_float_amounts_naming_the_item():
+    with pytest.raises(KpiInputError, match="INV-F"):
+        aging_report([OpenItem("INV-F", AS_OF, AS_OF, 10.5)], AS_OF)
