@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "arrears.audit",
     "arrears.ledger",
     "arrears.imports",
+    "arrears.compliance",
     "arrears.web",
     "arrears.demo",
 ]
