@@ -205,7 +205,7 @@ def parse_table(table: pl.DataFrame, spec: ProfileSpec) -> Parsed:
                      code=ImportErrorCode.BAD_VALUE,
                      message=lambda v, c=choices: f"{v!r} is not one of {', '.join(c or ())}", values=(t,))
             df = df.with_columns(norm.alias(t))
-    df = df.with_columns(pl.col("customer.country").str.to_uppercase())
+    df = df.with_columns(pl.col("customer.country").str.to_uppercase(), pl.col("document.kind").fill_null("invoice"))
 
     # 3. dates
     for t in ("document.issue_date", "document.due_date", "payment.date"):

@@ -21,6 +21,7 @@ from django.db.models import JSONField, Max, Model, Q, Sum
 from django.utils import timezone
 
 from arrears.audit.services import audit_record, audit_record_change
+from arrears.common.json import jsonable
 from arrears.imports.services.parse import CUSTOMER_ATTRS, DOCUMENT_ATTRS, MILLI
 from arrears.imports.services.plan import CHUNK, Plan
 from arrears.ledger.models import (
@@ -235,7 +236,7 @@ def _apply_changes(model: type[Model], changes: list, now: Any) -> None:
     model.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=1000)
     for obj in objs:
         c = by_pk[obj.pk]
-        audit_record_change(obj=obj, before=c.before, customer_id=c.customer_id, note="import")
+        audit_record_change(obj=obj, before=jsonable(c.before), customer_id=c.customer_id, note="import")
 
 
 def _audit_replaced_allocations(ids: list[int]) -> None:
