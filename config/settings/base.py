@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "arrears.ledger",
     "arrears.imports",
     "arrears.compliance",
+    "arrears.analytics",
     "arrears.web",
     "arrears.demo",
 ]
