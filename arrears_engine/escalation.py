@@ -117,7 +117,7 @@ def next_steps(
             if trigger == Trigger.DAYS_FROM_DUE or (trigger == Trigger.DAYS_AFTER_PREVIOUS and k == 0):
                 raw = due + offset
                 if trigger == Trigger.DAYS_FROM_DUE and offset < 0:
-                    candidate &= due >= as_of_day  # a pre-due reminder is stale once the item is due
+                    candidate &= due >= as_of_day  # a pre-due reminder is stale once the item is past due
             elif trigger == Trigger.DAYS_AFTER_PREVIOUS:
                 if last is None:
                     last = take(state.last_sent)
