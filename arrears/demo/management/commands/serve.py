@@ -48,6 +48,7 @@ class Command(BaseCommand):
                 self.cfg.set("timeout", 120)
                 self.cfg.set("graceful_timeout", 5)
                 self.cfg.set("proc_name", "arrears")
+                self.cfg.set("control_socket_disable", True)  # one shared ~/.gunicorn socket would clash
 
             def load(self) -> Any:
                 return application
