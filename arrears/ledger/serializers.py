@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import models
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -187,6 +188,14 @@ class _CustomerWriteSerializer(serializers.Serializer):
 
     def validate_country(self, value: str) -> str:
         return value.upper()
+
+    def validate_timezone(self, value: str) -> str:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise serializers.ValidationError(f"unknown time zone {value!r} (an IANA name, e.g. Europe/Berlin)") from exc
+        return value
 
     def validate_credit_currency(self, value: str) -> str:
         if not value:

@@ -224,6 +224,18 @@ def test_business_unit_and_external_id_cannot_be_patched(head_api, ann_customer)
     assert (ann_customer.business_unit.code, ann_customer.external_id) == ("ACME-DE", "C-ANN")
 
 
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [({"timezone": "Europe/Atlantis"}, "timezone"), ({"kind": "alien"}, "kind"), ({"credit_limit": "1.234"}, "credit_limit")],
+)
+def test_patch_rejects_bad_input_naming_the_field(head_api, ann_customer, payload, field):
+    response = head_api.patch(f"/api/customers/{ann_customer.pk}/", payload, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]
+    ann_customer.refresh_from_db()
+    assert (ann_customer.timezone, ann_customer.kind, ann_customer.credit_limit) == ("", "commercial", None)
+
+
 def test_put_is_not_offered(head_api, ann_customer):
     assert head_api.put(f"/api/customers/{ann_customer.pk}/", {"name": "x"}, format="json").status_code == 405
 
