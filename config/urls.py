@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("arrears.users.urls")),
     path("api/", include("arrears.ledger.urls")),
     path("api/", include("arrears.imports.api_urls")),
     path("imports/", include("arrears.imports.urls")),
