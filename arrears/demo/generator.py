@@ -123,10 +123,10 @@ USERS: tuple[UserSpec, ...] = (
     UserSpec("lead.amer", "lead", "Marcus", "Reed", team=1, leads=1),
     UserSpec("jan.becker", "collector", "Jan", "Becker", team=0, business_units=("ACME-DE",)),
     UserSpec("mia.schulz", "collector", "Mia", "Schulz", team=0, business_units=("ACME-DE",)),
-    UserSpec("sophie.turner", "collector", "Sophie", "Turner", team=0, business_units=("ACME-UK", "ACME-DE")),
+    UserSpec("sophie.turner", "collector", "Sophie", "Turner", team=0, business_units=("ACME-UK",)),
     UserSpec("emily.carter", "collector", "Emily", "Carter", team=1, business_units=("ACME-US",)),
     UserSpec("carlos.ramirez", "collector", "Carlos", "Ramirez", team=1, business_units=("ACME-US",)),
-    UserSpec("priya.nair", "collector", "Priya", "Nair", team=1, business_units=("ACME-IN", "ACME-US")),
+    UserSpec("priya.nair", "collector", "Priya", "Nair", team=1, business_units=("ACME-IN",)),
 )
 
 # --- rows ----------------------------------------------------------------------------------------------
@@ -461,12 +461,10 @@ class _CustomerSimulation:
     def _collector(self, segment: str, since: dt.date) -> str | None:
         if since > self.as_of - dt.timedelta(days=45) and self.rng.random() < 0.3:
             return None  # new accounts wait for assignment
-        team = [u for u in USERS if self.bu.code in u.business_units]
-        primary = [u for u in team if u.business_units[0] == self.bu.code]
+        team = [u.username for u in USERS if self.bu.code in u.business_units]
         if segment == "enterprise":  # key accounts sit with the unit's first collector
-            return primary[0].username
-        pool = primary * 3 + [u for u in team if u not in primary]
-        return self.rng.choice(pool).username
+            return team[0]
+        return self.rng.choice(team)
 
     # -- contacts, phones, addresses, consents --
 
@@ -651,11 +649,11 @@ class _CustomerSimulation:
             if rng.random() < 0.2:  # the rest never comes
                 pay = dt.date.max
         fee = 0
-        if self.kind == "commercial" and self.bu.country != "DE" and rng.random() < 0.03:
+        if self.kind == "commercial" and self.bu.country != "DE" and rng.random() < 0.015:
             fee = min(rng.randint(5, 25) * 100, doc.amount // 20)  # bank charges deducted abroad
         if pay != dt.date.max:
             self._event(pay, 1, "pay", i, None, fee)
-            if fee and rng.random() < 0.6:
+            if fee and rng.random() < 0.8:
                 self._event(pay + dt.timedelta(days=rng.randint(45, 120)), 2, "wo_small", i, fee)
 
         if not notes:

@@ -52,6 +52,9 @@ def demo_build(*, seed: int, customers: int, as_of: dt.date) -> dict[str, Any]:
     """Replace the demo data with the portfolio for (seed, customers, as_of). Safe to run again."""
     started = time.monotonic()
     portfolio = portfolio_generate(seed=seed, customers=customers, as_of=as_of)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # a bigger page cache: fewer index page reloads while inserting
+            cursor.execute("PRAGMA cache_size = -131072")
     with transaction.atomic():
         _purge(BusinessUnit, BusinessUnit.objects.filter(code__in=DEMO_BUSINESS_UNIT_CODES))
         users = _users_ensure(portfolio.users, portfolio.teams)
