@@ -13,7 +13,19 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.http import Http404
 
 from arrears.audit.models import AuditEvent
@@ -38,6 +50,7 @@ from arrears.ledger.selectors import (
 from arrears.users.models import Role, User
 
 OPEN_STATUSES = (DocumentStatus.OPEN, DocumentStatus.PARTIALLY_PAID)
+DEBIT_KINDS = (DocumentKind.INVOICE, DocumentKind.DEBIT_NOTE)
 MAX_PAGE = 10_000  # deeper offsets are a scan; narrow the filters instead
 
 
@@ -315,20 +328,27 @@ def customer_list_for_page(
         qs = qs.filter(jurisdiction=jurisdiction)
     if collector is not None:
         qs = qs.filter(collector=collector)
-    open_debits = (
-        Document.objects.filter(customer_id=OuterRef("pk"), status__in=OPEN_STATUSES)
-        .exclude(kind=DocumentKind.CREDIT_NOTE)
+    order = CUSTOMER_SORTS.get(sort, CUSTOMER_SORTS["name"])
+    if sort == "oldest_due":
+        # Sorting by it means computing it for every visible customer: one grouped LEFT JOIN on the open
+        # debits is ~4x cheaper than a correlated subquery per customer (1M documents, PostgreSQL).
+        qs = qs.annotate(
+            open_debit=FilteredRelation(
+                "documents", condition=Q(documents__status__in=OPEN_STATUSES, documents__kind__in=DEBIT_KINDS)
+            )
+        ).annotate(oldest_due=Min("open_debit__due_date"))
+        if overdue_only:
+            qs = qs.filter(oldest_due__lt=as_of)
+        return qs.order_by(F("oldest_due").asc(nulls_last=True), *order[1:])
+    open_debits = Document.objects.filter(
+        customer_id=OuterRef("pk"), status__in=OPEN_STATUSES, kind__in=DEBIT_KINDS
     )
-    # A correlated subquery on the (customer, status, due_date) index: evaluated only for the rows
-    # on the page unless the list is sorted by it.
+    # A correlated subquery on the (customer, status, due_date) index, evaluated only for the rows on
+    # the page.
     qs = qs.annotate(oldest_due=Subquery(open_debits.order_by("due_date").values("due_date")[:1]))
     if overdue_only:
         qs = qs.filter(Exists(open_debits.filter(due_date__lt=as_of)))
-    order = CUSTOMER_SORTS.get(sort, CUSTOMER_SORTS["name"])
-    if sort == "oldest_due":
-        qs = qs.order_by(F("oldest_due").asc(nulls_last=True), *order[1:])
-    else:
-        qs = qs.order_by(*order)
+    qs = qs.order_by(*order)
     return qs
 
 
@@ -405,7 +425,13 @@ def document_list_for_page(
     qs = document_list_visible(user=user).select_related("customer")
     q = q.strip()
     if q:
-        qs = qs.filter(Q(external_id__istartswith=q) | Q(reference__istartswith=q))
+        # Case-sensitive prefixes, as typed and upper-cased: the planner estimates these well and scans
+        # once (~0.2 s over 1M rows); UPPER(...) LIKE made it walk the whole due-date index (~6 s).
+        # A pattern-ops index on external_id would make this an index lookup (see docs/web.md).
+        match = Q()
+        for variant in dict.fromkeys((q, q.upper())):
+            match |= Q(external_id__startswith=variant) | Q(reference__startswith=variant)
+        qs = qs.filter(match)
     if status == "unsettled":
         qs = qs.filter(status__in=OPEN_STATUSES)
     elif status:

@@ -129,3 +129,20 @@ def test_query_count_does_not_grow_with_the_page(client, people, usd_unit, djang
     with django_assert_max_num_queries(8):
         response = client.get("/customers/", {"overdue": "on", "sort": "oldest_due"})
     assert len(names(response)) == 40
+
+
+def test_oldest_first_keeps_customers_with_nothing_open_at_the_end(client, portfolio):
+    settled = CustomerFactory(name="Aaron Settled", collector=portfolio["bob"])
+    DocumentFactory(customer=settled, amount=Decimal("5"), open_amount=Decimal("0"), status="paid")
+    login(client, portfolio["head"])
+    assert names(client.get("/customers/", {"sort": "oldest_due"})) == [
+        "Alpha Traders", "Bravo Foods", "Apex Retail", "Aaron Settled"
+    ]
+    assert "Aaron Settled" not in names(client.get("/customers/", {"sort": "oldest_due", "overdue": "on"}))
+
+
+def test_document_search_matches_number_prefix_typed_in_lower_case(client, portfolio):
+    login(client, portfolio["head"])
+    html = client.get("/documents/", {"q": "inv-b"}).content.decode()
+    assert "INV-B1" in html
+    assert "INV-A1" not in html
