@@ -130,14 +130,12 @@ def _purge(model: type[models.Model], rows: models.QuerySet[Any]) -> None:
     are cleared instead, so rows outside the demo survive.
     """
     pks = rows.values("pk")
-    for rel in model._meta.related_objects:
-        related = rel.related_model
-        if rel.many_to_many:
-            through = rel.through
-            if through._meta.auto_created:
-                fk = next(f for f in through._meta.fields if f.is_relation and f.related_model is model)
-                through._base_manager.filter(**{f"{fk.name}__in": pks})._raw_delete(connection.alias)
+    # Reverse foreign keys and one-to-ones, hidden ones included: those are the rows of the
+    # many-to-many tables (either side) that point here.
+    for rel in model._meta.get_fields(include_hidden=True):
+        if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
             continue
+        related = rel.related_model
         name = rel.field.name
         dependants = related._base_manager.filter(**{f"{name}__in": pks})
         if rel.field.null and (related is model or rel.on_delete is models.SET_NULL):
