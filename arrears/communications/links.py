@@ -1,0 +1,44 @@
+"""Links that go into messages: the customer portal (a placeholder hook) and the signed opt-out link."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core import signing
+
+PORTAL_SALT = "arrears.portal.link"
+OPT_OUT_SALT = "arrears.communications.opt-out"
+
+
+def public_base_url() -> str:
+    return str(getattr(settings, "ARREARS_PUBLIC_URL", "http://127.0.0.1:8000")).rstrip("/")
+
+
+def portal_link_for(customer) -> str:
+    """HOOK for the portal issue: the link a customer follows to see and pay their open items.
+
+    Until the portal exists this is a signed placeholder `/portal/<token>`; the portal app will
+    verify the same token (salt PORTAL_SALT) or replace this function.
+    """
+    token = signing.dumps({"c": customer.pk}, salt=PORTAL_SALT, compress=True)
+    return f"{public_base_url()}/portal/{token}"
+
+
+def opt_out_token(*, contact_id: int, channel: str) -> str:
+    return signing.dumps({"ct": contact_id, "ch": channel}, salt=OPT_OUT_SALT, compress=True)
+
+
+def opt_out_token_read(token: str) -> tuple[int, str]:
+    """(contact id, channel) from a token; raises signing.BadSignature for anything forged."""
+    data = signing.loads(token, salt=OPT_OUT_SALT)
+    return int(data["ct"]), str(data["ch"])
+
+
+def opt_out_url(*, contact_id: int, channel: str = "email") -> str:
+    return f"{public_base_url()}/communications/unsubscribe/{opt_out_token(contact_id=contact_id, channel=channel)}/"
+
+
+def opt_out_mailto(*, mailbox: str, contact_id: int, channel: str = "email") -> str:
+    subject = quote(f"unsubscribe {opt_out_token(contact_id=contact_id, channel=channel)}")
+    return f"mailto:{mailbox}?subject={subject}"

@@ -1,0 +1,156 @@
+"""Template rendering: sandboxed Jinja2, locale-aware money and date filters, content flags.
+
+Templates are written by staff, so they run in Jinja's SandboxedEnvironment and only ever see plain
+dicts, lists, strings, Decimals and dates (never a model instance, whose methods could write).
+The sandbox refuses attribute access such as `__class__` or `__globals__` with a SecurityError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+
+class TemplateRenderError(ValueError):
+    """A template that does not compile or render; the message names the part and the line."""
+
+
+@lru_cache(maxsize=256)
+def locale_for(language: str, country: str = "") -> str:
+    """`de` + `AT` -> `de_AT`; unknown combinations fall back to the language, then to English."""
+    lang = (language or "en").replace("-", "_")
+    candidates = [lang]
+    if "_" not in lang and country:
+        candidates.insert(0, f"{lang}_{country.upper()}")
+    for candidate in candidates:
+        try:
+            return str(Locale.parse(candidate))
+        except (UnknownLocaleError, ValueError):
+            continue
+    return "en"
+
+
+def _money(locale: str):
+    def money(amount: Any, currency: str = "") -> str:
+        if amount is None or amount == "":
+            return ""
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        if not currency:
+            return format_decimal(value, locale=locale)
+        return format_currency(value, currency, locale=locale)
+
+    return money
+
+
+def _date(locale: str):
+    def date(value: Any, fmt: str = "medium") -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return format_date(value, format=fmt, locale=locale)
+
+    return date
+
+
+@lru_cache(maxsize=64)
+def _environment(autoescape: bool, locale: str) -> SandboxedEnvironment:
+    """One sandbox per locale, so `money` and `date` format for that locale (and threads never share state)."""
+    env = SandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["money"] = _money(locale)
+    env.filters["date"] = _date(locale)
+    return env
+
+
+@lru_cache(maxsize=8192)
+def _compile(source: str, autoescape: bool, locale: str):
+    return _environment(autoescape, locale).from_string(source)
+
+
+def _where(part: str, exc: Exception) -> str:
+    line = getattr(exc, "lineno", None)
+    return f"{part} line {line}" if line else part
+
+
+def compile_template(source: str, *, autoescape: bool, part: str = "template", locale: str = "en"):
+    try:
+        return _compile(source, autoescape, locale)
+    except TemplateError as exc:
+        raise TemplateRenderError(f"{_where(part, exc)}: {exc}") from exc
+
+
+def render_part(source: str, context: dict[str, Any], *, html: bool, part: str) -> str:
+    """Render one part (subject, html or text) with the filters of the context's locale."""
+    if not source:
+        return ""
+    template = compile_template(source, autoescape=html, part=part, locale=context.get("locale", "en"))
+    try:
+        return template.render(context)
+    except TemplateError as exc:  # includes the sandbox's SecurityError
+        raise TemplateRenderError(f"{_where(part, exc)}: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+    flags: dict[str, Any] = field(default_factory=dict)
+
+
+# What the compliance rules need to know about a message's content (compliance.rules.model.Content).
+_DISCLOSURE = re.compile(r"debt collector|attempt to collect a debt|Inkasso", re.IGNORECASE)
+_LITIGATION = re.compile(
+    r"legal action|lawsuit|\bsue\b|court|attorney|gerichtlich|Klage|Mahnbescheid|rechtliche Schritte|Rechtsanwalt",
+    re.IGNORECASE,
+)
+_PRIVACY = re.compile(r"privacy|Datenschutz", re.IGNORECASE)
+_SMS_OPT_OUT = re.compile(r"\b(?:reply|text|send|antworten sie mit|senden sie)\s+\W?STOPP?\b", re.IGNORECASE)
+
+
+def content_flags(*, channel: str, step_key: str, rendered_subject: str, rendered_html: str, rendered_text: str,
+                  opt_out_url: str) -> dict[str, Any]:
+    """Read the rendered message the way the rules need it: is the opt-out there, the disclosure, ...
+
+    The flags come from the actual output, not from the template's intent, so a template edited to
+    drop the opt-out link is caught by the compliance gate (US-ELEC) before anything is sent.
+    """
+    whole = "\n".join((rendered_subject, rendered_html, rendered_text))
+    if channel == "sms":
+        opt_out = bool(_SMS_OPT_OUT.search(rendered_text))
+    elif channel == "email":
+        opt_out = bool(opt_out_url) and opt_out_url in whole
+    else:
+        opt_out = True  # letters and calls carry no electronic opt-out duty
+    return {
+        "demands_payment": step_key != "thank_you",
+        "mentions_debt": True,
+        "opt_out_statement": opt_out,
+        "collector_disclosure": bool(_DISCLOSURE.search(whole)),
+        "threatens_litigation": bool(_LITIGATION.search(whole)),
+        "privacy_notice": bool(_PRIVACY.search(whole)),
+    }
+
+
+def render_message(*, subject: str, html_body: str, text_body: str, context: dict[str, Any], channel: str,
+                   step_key: str) -> Rendered:
+    out_subject = render_part(subject, context, html=False, part="subject").strip()
+    out_html = render_part(html_body, context, html=True, part="html body")
+    out_text = render_part(text_body, context, html=False, part="text body")
+    flags = content_flags(
+        channel=channel, step_key=step_key, rendered_subject=out_subject, rendered_html=out_html,
+        rendered_text=out_text, opt_out_url=str(context.get("opt_out_url") or ""),
+    )
+    return Rendered(subject=out_subject, html=out_html, text=out_text, flags=flags)
