@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from arrears.ledger.models import BusinessUnit
 from arrears.ledger.tests.factories import ContactFactory, CustomerFactory, DocumentFactory
@@ -37,3 +38,41 @@ def consumer(us_unit):
 @pytest.fixture
 def contact(consumer):
     return consumer.contacts.get()
+
+
+@pytest.fixture
+def people(make_user):
+    from arrears.users.models import Team
+
+    lead = make_user("lea", role="lead")
+    team = Team.objects.create(name="North", lead=lead)
+    return {
+        "lead": lead,
+        "ann": make_user("ann", team=team),
+        "bob": make_user("bob"),
+        "head": make_user("hana", role="head"),
+        "auditor": make_user("otto", role="auditor"),
+        "admin": make_user("root", role="admin"),
+    }
+
+
+@pytest.fixture
+def log(consumer, people):
+    """Ann's consumer has a blocked late call and an allowed email; Bob's customer a blocked text."""
+    from arrears.compliance.services import compliance_gate
+
+    consumer.collector = people["ann"]
+    consumer.save()
+    bobs = CustomerFactory(business_unit=consumer.business_unit, name="Bravo Buyer", external_id="C-US-2",
+                           kind="consumer", jurisdiction="us_consumer", country="US", collector=people["bob"],
+                           do_not_contact=True)
+    ContactFactory(customer=bobs, phone="+12125550199", region="NY", country="US")
+    decided = {}
+    for name, day, customer, channel, when, kwargs in (
+        ("late_call", 20, consumer, "phone", ny(2026, 11, 23, 22), {"initiated_by": "manual", "actor": people["ann"]}),
+        ("email", 21, consumer, "email", ny(2026, 11, 23, 10), {}),
+        ("dnc_text", 22, bobs, "sms", ny(2026, 11, 23, 10), {}),
+    ):
+        with time_machine.travel(dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC), tick=False):
+            decided[name] = compliance_gate(customer=customer, channel=channel, when=when, **kwargs)
+    return {**people, "consumer": consumer, "bobs": bobs, **decided}
