@@ -38,6 +38,7 @@ from arrears.ledger.models import (
 from arrears.ledger.services import derive_status
 
 COPY_CHUNK = 200_000
+SQLITE_CACHE_KIB = -262_144  # negative: KiB, i.e. 256 MiB
 Progress = Callable[[str, int, int], None]
 
 
@@ -112,10 +113,17 @@ def insert_frame(model: type[Model], frame: pl.DataFrame, *, progress: Progress 
                     copy.write(buf.getbuffer())
                     progress(stage, min(start + COPY_CHUNK, total), total)
         else:
+            # A large page cache keeps the indexes' B-trees in memory while a million rows go in.
+            cur.execute("PRAGMA cache_size")
+            cache_size = cur.fetchone()[0]
+            cur.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB}")
             sql = f"INSERT INTO {table} ({col_sql}) VALUES ({', '.join(['%s'] * len(cols))})"
-            for start in range(0, total, COPY_CHUNK):
-                cur.executemany(sql, frame.slice(start, COPY_CHUNK).iter_rows())
-                progress(stage, min(start + COPY_CHUNK, total), total)
+            try:
+                for start in range(0, total, COPY_CHUNK):
+                    cur.executemany(sql, frame.slice(start, COPY_CHUNK).iter_rows())
+                    progress(stage, min(start + COPY_CHUNK, total), total)
+            finally:
+                cur.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
 
 def _id_frame(mapping: dict[str, int], key: str, name: str) -> pl.DataFrame:
