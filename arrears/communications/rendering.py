@@ -81,6 +81,12 @@ def _compile(source: str, autoescape: bool, locale: str):
 
 def _where(part: str, exc: Exception) -> str:
     line = getattr(exc, "lineno", None)
+    if line is None:  # a runtime error: Jinja maps the template's lines into the traceback
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == "<template>":
+                line = tb.tb_lineno
+            tb = tb.tb_next
     return f"{part} line {line}" if line else part
 
 

@@ -36,10 +36,8 @@ def _css(words: dict[str, str]) -> str:
     return f"""
 @page {{ size: A4; margin: 20mm 20mm 22mm 20mm;
   @bottom-right {{ content: "{words['page']} " counter(page) " {words['of']} " counter(pages);
-                   font-family: {FONT}; font-size: 8pt; color: #555 }}
-  @bottom-left {{ content: string(sender); font-family: {FONT}; font-size: 7pt; color: #777 }} }}
+                   font-family: {FONT}; font-size: 8pt; color: #555 }} }}
 body {{ font-family: {FONT}; font-size: 10pt; line-height: 1.35; margin: 0 }}
-.sender-footer {{ string-set: sender content() }}
 .letterhead {{ position: absolute; top: 0; right: 0; width: 75mm; text-align: right; font-size: 9pt;
                white-space: pre-line }}
 .window {{ position: absolute; top: 25mm; left: 0; width: 85mm; height: 45mm; overflow: hidden }}
@@ -80,9 +78,7 @@ def _lines(text: str) -> str:
 
 def _frame(*, sender: dict[str, str], recipient_lines: list[str], locale: str, words: dict[str, str],
            date_text: str, customer_number: str, inner: str) -> str:
-    footer = " · ".join(x for x in (sender.get("from_name", ""), sender.get("from_email", ""), sender.get("phone", "")) if x)
     return f"""<!doctype html><html><head><meta charset="utf-8"><style>{_css(words)}</style></head><body>
-<div class="sender-footer" style="display:none">{escape(footer)}</div>
 <div class="letterhead">{_lines(sender.get("letterhead", ""))}</div>
 <div class="window"><div class="return">{escape(sender.get("return_address") or sender.get("from_name", ""))}</div>
 <div class="recipient">{"<br>".join(escape(x) for x in recipient_lines if x)}</div></div>

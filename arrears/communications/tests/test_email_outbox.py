@@ -17,7 +17,7 @@ from arrears.communications.tests.conftest import AS_OF, NOW
 from arrears.compliance.models import ContactAttempt
 from arrears.ledger.models import ChannelConsent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("arrears.communications.tests.urls")]
 
 
 def _received(sink, index=0):
