@@ -55,7 +55,7 @@ class BusinessUnit(BaseModel):
 
 
 class Customer(BaseModel):
-    business_unit = models.ForeignKey(BusinessUnit, on_delete=models.PROTECT, related_name="customers")
+    business_unit = models.ForeignKey(BusinessUnit, on_delete=models.PROTECT, related_name="customers", db_index=False)
     external_id = models.CharField(max_length=64)
     name = models.CharField(max_length=200, db_index=True)
     kind = models.CharField(max_length=16, choices=CustomerKind.choices, default=CustomerKind.COMMERCIAL)
@@ -153,8 +153,10 @@ class DocumentStatus(models.TextChoices):
 class Document(BaseModel):
     """An invoice, debit note or credit note. `amount` is always positive; the kind gives the side."""
 
-    business_unit = models.ForeignKey(BusinessUnit, on_delete=models.PROTECT, related_name="documents")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="documents")
+    # No single-column FK indexes: the unique key and (customer, status, due_date) lead with these columns,
+    # and every extra index slows the bulk import of millions of rows.
+    business_unit = models.ForeignKey(BusinessUnit, on_delete=models.PROTECT, related_name="documents", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="documents", db_index=False)
     external_id = models.CharField(max_length=64, help_text="the document number in the source system")
     kind = models.CharField(max_length=16, choices=DocumentKind.choices, default=DocumentKind.INVOICE)
     issue_date = models.DateField()
@@ -197,8 +199,8 @@ class Document(BaseModel):
 class Payment(BaseModel):
     """Cash received from a customer. What is not allocated is unapplied cash."""
 
-    business_unit = models.ForeignKey(BusinessUnit, on_delete=models.PROTECT, related_name="payments")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    business_unit = models.ForeignKey(BusinessUnit, on_delete=models.PROTECT, related_name="payments", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments", db_index=False)
     external_id = models.CharField(max_length=64)
     received_date = models.DateField()
     amount = models.DecimalField(**MONEY)
@@ -247,7 +249,7 @@ class AllocationSource(models.TextChoices):
 class Allocation(BaseModel):
     """Settles part of a debit document from exactly one source: a payment, a credit note or a write-off."""
 
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="allocations")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="allocations", db_index=False)
     source = models.CharField(max_length=16, choices=AllocationSource.choices)
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
     credit_note = models.ForeignKey(
