@@ -140,6 +140,7 @@ CELERY_TIMEZONE = TIME_ZONE
 ARREARS_REPORTING_CURRENCY = os.environ.get("ARREARS_REPORTING_CURRENCY", "EUR")
 # How many import errors are shown on screen (the full list is downloadable).
 ARREARS_IMPORT_ERRORS_ON_SCREEN = 20
+ARREARS_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("ARREARS_IMPORT_MAX_UPLOAD_MB", "100"))
 
 LOGGING = {
     "version": 1,
