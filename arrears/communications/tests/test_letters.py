@@ -33,8 +33,11 @@ def test_a_letter_shows_the_address_in_the_window_the_items_and_the_total(de_cus
     pdf = pdf_from_html(letter_html_for(message))
 
     text = _text(pdf)
-    assert "Müller Maschinenbau GmbH" in text and "Industriestraße 5" in text and "80331 München" in text
-    assert "2. Mahnung" in text and "RE-2026-0001" in text
+    assert "Müller Maschinenbau GmbH" in text
+    assert "Industriestraße 5" in text
+    assert "80331 München" in text
+    assert "2. Mahnung" in text
+    assert "RE-2026-0001" in text
     assert "1.234,56 €" in text
     assert "Seite 1 von 1" in text
     # The address sits in the window: crop the DIN 5008 window area (20 mm, 45 mm, 85 x 45 mm) at 72 dpi.
@@ -42,7 +45,8 @@ def test_a_letter_shows_the_address_in_the_window_the_items_and_the_total(de_cus
     window = subprocess.run(
         ["pdftotext", "-x", str(int(20 * mm)), "-y", str(int(45 * mm)), "-W", str(int(85 * mm)), "-H",
          str(int(45 * mm)), "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    assert "Müller Maschinenbau GmbH" in window and "80331 München" in window
+    assert "Müller Maschinenbau GmbH" in window
+    assert "80331 München" in window
     assert "Mahnung" not in window
     # A PNG for a person to look at.
     (tmp_path / "letter.pdf").write_bytes(pdf)
@@ -67,7 +71,8 @@ def test_one_print_file_holds_every_letter_of_the_run(de_customer, settings, tmp
     result = letter_batch_print(run_reference="run-7", now=NOW)
 
     batch = result["batch"]
-    assert result["printed"] == 3 and batch.letter_count == 3
+    assert result["printed"] == 3
+    assert batch.letter_count == 3
     path = letter_batch_path(batch)
     assert _pages(path) == batch.page_count == 3
     text = _text(path.read_bytes())
@@ -75,7 +80,8 @@ def test_one_print_file_holds_every_letter_of_the_run(de_customer, settings, tmp
     assert text.count("Seite 1 von 1") == 3
     for message in messages:
         message.refresh_from_db()
-        assert message.status == MessageStatus.SENT and message.letter_batch == batch
+        assert message.status == MessageStatus.SENT
+        assert message.letter_batch == batch
     # Printing again finds nothing queued: no second print file.
     assert letter_batch_print(run_reference="run-7", now=NOW)["batch"] is None
     assert LetterBatch.objects.count() == 1
@@ -89,5 +95,6 @@ def test_a_blocked_letter_stays_out_of_the_print_file(de_customer, settings, tmp
                             run_reference="r", now=NOW)
     result = letter_batch_print(run_reference="r", now=NOW)
     message.refresh_from_db()
-    assert result["batch"] is None and result["blocked"] == 1
+    assert result["batch"] is None
+    assert result["blocked"] == 1
     assert message.status == MessageStatus.BLOCKED

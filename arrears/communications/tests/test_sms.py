@@ -59,11 +59,14 @@ def test_sms_goes_to_the_provider_with_key_and_idempotency_key(provider, us_cons
 
     assert len(provider.received) == 1
     sent = provider.received[0]
-    assert sent["auth"] == "Bearer secret-key" and sent["key"] == message.idempotency_key
+    assert sent["auth"] == "Bearer secret-key"
+    assert sent["key"] == message.idempotency_key
     assert sent["body"]["to"] == "+12125550123"
-    assert "$250.00" in sent["body"]["body"] and "Reply STOP to opt out." in sent["body"]["body"]
+    assert "$250.00" in sent["body"]["body"]
+    assert "Reply STOP to opt out." in sent["body"]["body"]
     message.refresh_from_db()
-    assert message.status == MessageStatus.SENT and message.provider_id == "sms-1"
+    assert message.status == MessageStatus.SENT
+    assert message.provider_id == "sms-1"
 
 
 def test_provider_errors_are_sorted_into_retry_and_give_up(provider):
@@ -94,9 +97,11 @@ def test_a_stop_reply_through_the_webhook_opts_the_number_out_of_sms(client, set
                            content_type="application/json", headers={"X-Webhook-Token": "hook"})
 
     assert refused.status_code == 403
-    assert response.status_code == 200 and response.json()["opted_out_contact_ids"] == [contact.pk]
+    assert response.status_code == 200
+    assert response.json()["opted_out_contact_ids"] == [contact.pk]
     consent = ChannelConsent.objects.get(contact=contact, channel="sms")
-    assert consent.status == "opted_out" and consent.source == "sms STOP"
+    assert consent.status == "opted_out"
+    assert consent.source == "sms STOP"
 
 
 def test_after_stop_the_next_sms_is_blocked(provider, us_consumer):

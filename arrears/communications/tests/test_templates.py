@@ -94,7 +94,8 @@ def test_editing_adds_a_version_keeps_the_old_one_and_is_audited(db, admin_user)
     assert (second.version, second.active, second.text_body) == (2, True, "v2")
     assert template_get_active(key="custom", channel="email", language="en") == second
     event = AuditEvent.objects.filter(action="template.update").get()
-    assert event.before["text_body"] == "v1" and event.after["text_body"] == "v2"
+    assert event.before["text_body"] == "v1"
+    assert event.after["text_body"] == "v2"
     assert event.actor == admin_user
     # Unchanged content is not a new version; rolling back re-activates the old one.
     assert template_update(template=second, subject=second.subject, html_body="", text_body="v2") == second
@@ -111,8 +112,10 @@ def test_a_message_keeps_the_version_it_was_rendered_with(de_customer):
                             text_body=template.text_body)
     later = message_queue(customer=de_customer, channel="email", step_key="reminder_1", as_of=AS_OF,
                           run_reference="r2", now=NOW)
-    assert message.template == template and message.subject.startswith("Zahlungserinnerung")
-    assert later.template == newer and later.subject == "Neu: Müller Maschinenbau GmbH"
+    assert message.template == template
+    assert message.subject.startswith("Zahlungserinnerung")
+    assert later.template == newer
+    assert later.subject == "Neu: Müller Maschinenbau GmbH"
 
 
 @pytest.mark.parametrize(
@@ -135,5 +138,6 @@ def test_preview_renders_a_draft_against_a_real_customer_without_saving(de_custo
     rendered = template_render_for_customer(template=template, customer=de_customer, as_of=AS_OF,
                                             subject="Entwurf für {{ customer.name }}: {{ total.amount|money(total.currency) }}")
     assert rendered.subject == f"Entwurf für Müller Maschinenbau GmbH: 1.234,56{NBSP}€"
-    assert "RE-2026-0001" in rendered.html and "34" in rendered.html  # days past due of the first invoice
+    assert "RE-2026-0001" in rendered.html
+    assert "34" in rendered.html
     assert template.subject != rendered.subject
