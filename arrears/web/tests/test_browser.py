@@ -73,10 +73,12 @@ def test_login_aging_and_customer_page(live_server, browser, screenshot_dir, sma
         assert page.locator("#customer-aging").is_visible()
 
         page.click("#tab-contacts")
-        page.locator("#tab-panel .contact").first.wait_for()
+        page.locator('#tab-contacts[aria-selected="true"]').wait_for()
+        assert page.url.endswith("?tab=contacts")
         assert "Accounts Payable" in page.locator("#tab-panel").inner_text()
         page.click("#tab-open")
-        page.locator("#tab-panel table").wait_for()
+        page.locator('#tab-open[aria-selected="true"]').wait_for()
+        assert "RE-0000" in page.locator("#tab-panel").inner_text()
         page.screenshot(path=str(screenshot_dir / "customer.png"), full_page=True)
     finally:
         context.close()
