@@ -28,7 +28,7 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import Q
@@ -170,13 +170,22 @@ class DocumentFacts:
     status: str
 
 
+class AttemptFacts(NamedTuple):
+    at: dt.datetime
+    channel: str
+    direction: str
+    outcome: str
+    contact_id: int | None
+    debt_ids: list[int]
+
+
 @dataclasses.dataclass(slots=True)
 class LedgerFacts:
     """Everything the contexts of a batch need, loaded once."""
 
     business_units: dict[int, BusinessUnit]
     contacts: dict[int, list[Contact]]  # customer id -> contacts (primary first), consents prefetched
-    attempts: dict[int, list[ContactAttempt]]  # customer id -> attempts, oldest first
+    attempts: dict[int, list[AttemptFacts]]  # customer id -> attempts, oldest first
     documents: dict[int, DocumentFacts]  # document id -> facts (open ones and every one referenced)
     open_documents: dict[int, list[int]]  # customer id -> open debit document ids
     disputes: dict[int, tuple[Dispute, ...]]  # document id -> disputes
@@ -202,12 +211,14 @@ def ledger_facts_load(
         "customer_id", "-is_primary", "name", "id"
     ):
         contacts[contact.customer_id].append(contact)
-    attempts: dict[int, list[ContactAttempt]] = defaultdict(list)
+    attempts: dict[int, list[AttemptFacts]] = defaultdict(list)
     referenced = set(document_ids)
-    for attempt in ContactAttempt.objects.filter(customer_id__in=customer_ids, at__gte=since, at__lt=until).order_by(
-        "at", "id"
+    rows_ = ContactAttempt.objects.filter(customer_id__in=customer_ids, at__gte=since, at__lt=until).order_by("at", "id")
+    for customer_id, *values in rows_.values_list(
+        "customer_id", "at", "channel", "direction", "outcome", "contact_id", "debt_ids"
     ):
-        attempts[attempt.customer_id].append(attempt)
+        attempt = AttemptFacts(*values)
+        attempts[customer_id].append(attempt)
         referenced.update(int(d) for d in attempt.debt_ids or ())
     documents: dict[int, DocumentFacts] = {}
     open_documents: dict[int, list[int]] = defaultdict(list)

@@ -50,6 +50,7 @@ from arrears.compliance.rules.serialization import from_dict, request_from_dict
 from arrears.ledger.models import BusinessUnit, Channel, Contact, Customer
 
 PAUSED_RULE = "HOLD-PAUSED"
+FACTS_RULE = "GATE-FACTS"
 
 # ---------------------------------------------------------------------------------------------------
 # Input checks: every error names the field (and the item of a batch)
@@ -209,6 +210,16 @@ def _paused_hold(decision: Decision, request: GateRequest) -> Decision:
     )
 
 
+def _unusable_facts(request: GateRequest, exc: ComplianceInputError) -> Decision:
+    """The ledger holds a fact the rules cannot read (an unknown time zone, a country without a holiday
+    calendar): fail closed with REVIEW and say which, rather than stop a whole batch."""
+    hit = RuleHit(
+        FACTS_RULE, Outcome.REVIEW, "INVALID_FACTS", f"the customer's data cannot be checked: {exc}",
+        "[POLICY] fail closed", {"customer_id": request.customer.pk},
+    )
+    return Decision(outcome=Outcome.REVIEW, hits=(hit,), evaluated_at=request.when.astimezone(dt.UTC))
+
+
 # ---------------------------------------------------------------------------------------------------
 # The gate
 # ---------------------------------------------------------------------------------------------------
@@ -299,10 +310,7 @@ def _gate(parsed: list[_Item], *, record: bool) -> list[ComplianceDecision]:
             context = contact_context_build(request, facts, profile)
             decision = evaluate(planned, context, policies[profile])
         except ComplianceInputError as exc:
-            raise ComplianceError(
-                ComplianceErrorCode.INVALID_INPUT, f"{item.prefix}customer {request.customer.pk}: {exc}",
-                field=f"{item.prefix}customer",
-            ) from exc
+            decision = _unusable_facts(request, exc)
         rows.append(_row(request, _paused_hold(decision, request), recipient_of(request, facts), decided_at))
     if record:
         with transaction.atomic():

@@ -326,3 +326,17 @@ def test_gate_many_for_100_customers_takes_a_fixed_handful_of_queries(us_unit, d
     assert all(r.pk for r in rows)
     assert sum(1 for r in rows if r.blocking_rules == ["US-ELEC"]) == 10
     assert sum(1 for r in rows if r.allowed) == 90
+
+
+def test_customer_data_the_rules_cannot_read_fails_closed_for_that_customer_only(consumer):
+    broken = CustomerFactory(business_unit=consumer.business_unit, jurisdiction="us_consumer", timezone="Mars/Olympus")
+
+    rows = compliance_gate_many(items=[
+        {"customer": broken, "channel": "email", "when": ny(2026, 11, 23, 10)},
+        {"customer": consumer, "channel": "email", "when": ny(2026, 11, 23, 10)},
+    ])
+
+    assert (rows[0].outcome, rows[0].allowed) == ("REVIEW", False)
+    assert "GATE-FACTS [REVIEW] INVALID_FACTS: the customer's data cannot be checked" in rows[0].reasons
+    assert "Mars/Olympus" in rows[0].reasons
+    assert rows[1].allowed
