@@ -51,11 +51,16 @@ class User(AbstractUser):
         return self.is_superuser or self.role in {Role.ADMIN, Role.HEAD, Role.AUDITOR}
 
     def visible_collector_ids(self) -> list[int] | None:
-        """Collectors whose customers this user sees; None means every customer."""
+        """Collectors whose customers this user sees; None means every customer.
+
+        Cached on the instance: a page asks several times for the same request user.
+        """
         if self.sees_whole_portfolio:
             return None
-        ids = {self.pk}
-        if self.role == Role.LEAD:
-            ids |= set(User.objects.filter(team__lead=self).values_list("pk", flat=True))
-            ids |= set(User.objects.filter(team__in=self.teams_led.all()).values_list("pk", flat=True))
-        return sorted(ids)
+        cached = getattr(self, "_visible_collector_ids", None)
+        if cached is None:
+            ids = {self.pk}
+            if self.role == Role.LEAD:
+                ids |= set(User.objects.filter(team__lead=self).values_list("pk", flat=True))
+            cached = self._visible_collector_ids = sorted(ids)
+        return cached
