@@ -311,3 +311,12 @@ def test_demo_command_rejects_a_bad_date_and_too_few_customers():
         call_command("demo", "--no-serve", "--as-of", "30/06/2025")
     with pytest.raises(CommandError, match="--customers"):
         call_command("demo", "--no-serve", "--customers", "2")
+
+
+@pytest.mark.django_db
+def test_json_mode_still_runs_the_nightly_cycle_but_prints_it_to_stderr():
+    out, err = io.StringIO(), io.StringIO()
+    call_command("demo", "--no-serve", "--json", "--customers", str(SMALL), "--as-of", AS_OF.isoformat(),
+                 stdout=out, stderr=err)
+    assert set(json.loads(out.getvalue())) == JSON_KEYS
+    assert "Aging as of 2025-06-30" in err.getvalue()

@@ -51,13 +51,13 @@ class Command(BaseCommand):
 
         say(f"Building the demo portfolio: seed {opts['seed']}, {opts['customers']} customers, as of {as_of}...")
         summary = demo_build(seed=opts["seed"], customers=opts["customers"], as_of=as_of)
+        if not quiet:
+            self._print_summary(summary)
+        say("Running the nightly collections cycle...")
+        demo_run_nightly_cycle(as_of, write=say)
         if quiet:
             self.stdout.write(dumps(summary))
         else:
-            self._print_summary(summary)
-            say("")
-            say("Running the nightly collections cycle...")
-            demo_run_nightly_cycle(as_of, write=say)
             say("")
             self._print_logins(summary, opts)
 
