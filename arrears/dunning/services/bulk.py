@@ -29,6 +29,7 @@ _NOT_NULL_TEXT = ("template_key", "blocked_rule")
 
 
 def _pg_copy(cur: Any, table: str, columns: dict[str, str], frame: pl.DataFrame) -> None:
+    cur.execute(f"DROP TABLE IF EXISTS {table}")  # inside an outer transaction ON COMMIT has not come yet
     cur.execute(
         f"CREATE TEMP TABLE {table} ({', '.join(f'{c} {t}' for c, t in columns.items())}) ON COMMIT DROP"
     )

@@ -828,8 +828,9 @@ def dunning_run(*, as_of: dt.date, partitions: int | None = None, wait: bool = T
     if celery:
         from celery import current_app
 
+        queue = getattr(settings, "DUNNING_CELERY_QUEUE", None)
         for p in range(partitions):
-            current_app.send_task("dunning.run_partition", kwargs={"run_id": run.pk, "partition": p})
+            current_app.send_task("dunning.run_partition", kwargs={"run_id": run.pk, "partition": p}, queue=queue)
         if wait:
             run = _wait(run.pk)
     else:
