@@ -31,6 +31,7 @@ from arrears.compliance.selectors import (
 from arrears.compliance.services import compliance_check_request, compliance_gate
 from arrears.ledger.apis import api_exception_handler
 from arrears.ledger.models import Channel
+from arrears.ledger.serializers import EnumChoiceField
 
 
 def compliance_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -58,9 +59,9 @@ class CanReadDecisions(BasePermission):
 class ComplianceCheckApi(ComplianceApi):
     class LedgerInputSerializer(serializers.Serializer):
         customer = serializers.IntegerField()
-        channel = serializers.ChoiceField(choices=Channel.values)
+        channel = EnumChoiceField(Channel)
         at = serializers.DateTimeField(help_text="ISO 8601 with an offset, e.g. 2026-11-23T10:00:00-05:00")
-        initiated_by = serializers.ChoiceField(choices=Initiator.values, default=Initiator.AUTOMATIC)
+        initiated_by = EnumChoiceField(Initiator, default=Initiator.AUTOMATIC)
         contact = serializers.IntegerField(required=False, allow_null=True)
         purpose = serializers.ChoiceField(choices=[p.value for p in Purpose], default=Purpose.COLLECTION.value)
         debt_ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True)
@@ -114,6 +115,9 @@ def _has_offset(text: str) -> bool:
 class DecisionOutputSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     actor = serializers.StringRelatedField()
+    channel = EnumChoiceField(Channel)
+    initiated_by = EnumChoiceField(Initiator)
+    outcome = EnumChoiceField(Outcome)
 
     class Meta:
         model = ComplianceDecision
