@@ -23,7 +23,6 @@ def _body(customer, invoices):
     }
 
 
-@pytest.mark.smoke
 def test_a_collector_opens_a_dispute_over_two_documents(client_for, customer, invoices, people):
     response = client_for("cora").post("/api/disputes/", _body(customer, invoices), format="json")
     assert response.status_code == 201, response.json()

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-@pytest.mark.smoke
 def test_open_and_in_review_disputes_hold_and_amounts_on_one_document_add_up(open_dispute, invoices):
     open_dispute(amount="30", on=dt.date(2026, 3, 1))
     dispute_start_review(dispute=open_dispute(amount="20", on=dt.date(2026, 3, 2)))

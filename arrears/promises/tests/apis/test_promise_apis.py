@@ -21,7 +21,6 @@ def _promise_body(customer, invoices, **extra):
     }
 
 
-@pytest.mark.smoke
 def test_a_collector_records_a_promise_for_their_customer(client_for, customer, invoices, people):
     response = client_for("cora").post("/api/promises/", _promise_body(customer, invoices), format="json")
     assert response.status_code == 201, response.json()

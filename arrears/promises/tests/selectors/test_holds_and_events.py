@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db
 MAR = lambda day: dt.date(2026, 3, day)  # noqa: E731
 
 
-@pytest.mark.smoke
 def test_a_pending_promise_holds_its_documents_until_the_end_of_grace(customer, invoices):
     make_promise(customer, amount="100", documents=[invoices[0], invoices[1]])
     assert promise_active_coverage(as_of=MAR(4)) == {invoices[0].pk: MAR(4), invoices[1].pk: MAR(4)}

@@ -244,7 +244,6 @@ def test_a_draft_is_submitted_later_and_only_once(customer, invoices, collector)
 # ---------------------------------------------------------------- instalments: paid, missed, defaulted, completed
 
 
-@pytest.mark.smoke
 def test_payments_fill_the_instalments_in_order(customer, invoices, collector, pay):
     plan = make_plan(customer, invoices[1:2], by=collector, count=3)  # 200 -> 66.67, 66.67, 66.66
 
