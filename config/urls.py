@@ -24,5 +24,7 @@ urlpatterns = [
     path("api/", include("arrears.imports.api_urls")),
     path("imports/", include("arrears.imports.urls")),
     path("aging/", include("arrears.web.aging_urls")),
+    path("compliance/", include("arrears.compliance.urls")),
+    path("api/", include("arrears.compliance.api_urls")),
     path("", include("arrears.web.urls")),
 ]
