@@ -168,7 +168,11 @@ class SegmentRule(BaseModel):
 class DocumentDunningState(models.Model):
     """Where a document stands on its customer's ladder: the last level sent and when."""
 
-    document = models.OneToOneField(Document, primary_key=True, on_delete=models.CASCADE, related_name="dunning_state")
+    # No database-level foreign key on the high-volume tables: the run writes ids it has just read, and
+    # PostgreSQL's deferred per-row FK checks at commit cost more than the whole write at 1M documents.
+    document = models.OneToOneField(
+        Document, primary_key=True, on_delete=models.CASCADE, related_name="dunning_state", db_constraint=False
+    )
     level = models.SmallIntegerField(default=-1)
     last_sent = models.DateField(null=True, blank=True)
 
@@ -245,7 +249,9 @@ class DunningAction(models.Model):
 
     run = models.ForeignKey(DunningRun, on_delete=models.PROTECT, related_name="actions")
     as_of = models.DateField()
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="dunning_actions")
+    customer = models.ForeignKey(  # the unique (customer, as_of, kind) index serves lookups by customer
+        Customer, on_delete=models.PROTECT, related_name="dunning_actions", db_index=False
+    )
     strategy_version = models.ForeignKey(StrategyVersion, on_delete=models.PROTECT, related_name="actions")
     step = models.ForeignKey(Step, null=True, blank=True, on_delete=models.PROTECT, related_name="actions")
     level = models.SmallIntegerField(help_text="the step's position; -1 for a thank-you")
@@ -277,10 +283,13 @@ class DunningAction(models.Model):
 class DunningActionItem(models.Model):
     """A level sent for a document. Unique per (document, level): a level is never sent twice."""
 
-    action = models.ForeignKey(DunningAction, on_delete=models.CASCADE, related_name="document_items")
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="dunning_items")
+    # db_constraint=False: see DocumentDunningState.document
+    action = models.ForeignKey(DunningAction, on_delete=models.CASCADE, related_name="document_items", db_constraint=False)
+    document = models.ForeignKey(  # the unique (document, level) index serves lookups by document
+        Document, on_delete=models.PROTECT, related_name="dunning_items", db_constraint=False, db_index=False
+    )
     level = models.SmallIntegerField()
-    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
 
     class Meta:
         constraints = [

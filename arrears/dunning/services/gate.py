@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -148,6 +149,11 @@ def _location(f: _CustomerFacts) -> Location:
     return Location(addresses=addresses, phones=phones, stated_time_zone=f.customer.timezone or "")
 
 
+def _phone_key(number: str) -> tuple[str, int]:
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    return digits[:10], len(digits)
+
+
 def _has_destination(f: _CustomerFacts, channel: str) -> bool:
     primary = f.contacts[0] if f.contacts else None
     if primary is None:
@@ -179,11 +185,16 @@ def _holiday(policy: Policy, when: dt.datetime, zones: tuple[str, ...], country:
         return True
     if not policy.block_public_holidays:
         return False
+    calendar = _holidays(country or "GB", subdivision, tuple(sorted({d.year for d in days})))
+    return calendar is None or any(d in calendar for d in days)  # unknown calendar: the full gate decides
+
+
+@functools.lru_cache(maxsize=256)
+def _holidays(country: str, subdivision: str, years: tuple[int, ...]) -> frozenset[dt.date] | None:
     try:
-        calendar = holidays_lib.country_holidays(country or "GB", subdiv=subdivision or None, years=sorted({d.year for d in days}))
+        return frozenset(holidays_lib.country_holidays(country, subdiv=subdivision or None, years=years))
     except (NotImplementedError, KeyError):
-        return True  # unknown calendar: let the full gate decide
-    return any(d in calendar for d in days)
+        return None
 
 
 def gate_messages(*, rows: GateRows, as_of: dt.date, record: bool) -> GateOutcome:
@@ -214,7 +225,9 @@ def gate_messages(*, rows: GateRows, as_of: dt.date, record: bool) -> GateOutcom
         policy = policies[profile]
         channel = CONTACT_CHANNELS[rows.channel[i]]
         location = _location(f)
-        key = (location, profile)
+        # phonenumbers maps zones by the number's leading digits (at most 9 after the "+"): customers whose
+        # numbers share them share the zones, so one lookup serves them all
+        key = (location.addresses, tuple(_phone_key(p) for p in location.phones), location.stated_time_zone, profile)
         if key not in zone_cache:
             zone_cache[key] = candidate_zones(location, policy.default_zones)[0]
         zones = zone_cache[key]
