@@ -1,0 +1,256 @@
+"""Reads for the worklist: what should be on it (candidates), what is on it, and the customer gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import Http404
+
+from arrears.communications.models import CallTask, CallTaskStatus
+from arrears.disputes.models import HOLDING_STATUSES, Dispute
+from arrears.dunning.models import ActionKind, ActionStatus, DunningAction, StepChannel
+from arrears.ledger.models import Customer
+from arrears.ledger.selectors import customer_list_visible
+from arrears.promises.models import PromiseEvent, PromiseEventKind
+from arrears.users.models import User
+from arrears.worklist import conf
+from arrears.worklist.models import Absence, CallLog, FollowUp, ItemSource, ItemStatus, WorklistItem
+from arrears.worklist.selectors.risk import money_text
+
+EVENT_SOURCES = {
+    PromiseEventKind.PROMISE_BROKEN: ItemSource.PROMISE_BROKEN,
+    PromiseEventKind.PROMISE_PARTIALLY_KEPT: ItemSource.PROMISE_BROKEN,
+    PromiseEventKind.INSTALMENT_MISSED: ItemSource.INSTALMENT_MISSED,
+    PromiseEventKind.PLAN_DEFAULTED: ItemSource.INSTALMENT_MISSED,
+}
+
+
+def day(value: dt.date) -> str:
+    """"20 Nov" (this year's dates are read at a glance)."""
+    return f"{value.day} {value:%b}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Something that should be on `user_id`'s worklist on the day, for one customer."""
+
+    user_id: int
+    customer_id: int
+    source: str
+    source_id: int
+    reason: str
+    due_date: dt.date | None
+
+
+def _local_date(at: dt.datetime) -> dt.date:
+    return at.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def last_call_dates(*, customer_ids: Iterable[int] | None) -> dict[int, dt.date]:
+    """customer_id -> the business date of the last call logged (any collector)."""
+    qs = CallLog.objects.all()
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=list(customer_ids))
+    return {c: _local_date(at) for c, at in qs.order_by().values("customer_id").annotate(m=Max("at")).values_list("customer_id", "m")}
+
+
+def _collectors(customer_ids: set[int]) -> dict[int, tuple[int | None, int | None]]:
+    """customer_id -> (collector id, that collector's team lead id)."""
+    out: dict[int, tuple[int | None, int | None]] = {}
+    for pk, collector_id, lead_id in Customer.objects.filter(pk__in=customer_ids).values_list(
+        "pk", "collector_id", "collector__team__lead_id"
+    ):
+        out[pk] = (collector_id, lead_id)
+    return out
+
+
+def worklist_candidates(*, as_of: dt.date, customer_ids: Iterable[int] | None = None) -> list[Candidate]:
+    """Everything that should be on a worklist on `as_of` (all customers, or only these).
+
+    A strategy action, promise event or early warning stays until a call is logged for the customer on
+    or after its date; a dispute past its SLA and a follow-up until a call is logged that day (or the
+    follow-up is done). Call tasks stay until done (logging a call completes them).
+    """
+    only = None if customer_ids is None else sorted(set(customer_ids))
+    since = as_of - dt.timedelta(days=conf.lookback_days())
+
+    def scoped(qs: QuerySet[Any]) -> QuerySet[Any]:
+        return qs if only is None else qs.filter(customer_id__in=only)
+
+    raw: list[tuple[str, int, int, int | None, str, dt.date | None, str]] = []  # source, id, customer, user, reason, due, role
+    for pk, customer_id, user_id, step_key, due in scoped(
+        CallTask.objects.filter(status=CallTaskStatus.OPEN, due_date__lte=as_of)
+    ).values_list("pk", "customer_id", "assigned_to_id", "step_key", "due_date"):
+        raw.append((ItemSource.CALL_TASK, pk, customer_id, user_id, f"call task {step_key or 'call'} due {day(due)}", due, "collector"))
+    for pk, customer_id, channel, template_key, on in scoped(
+        DunningAction.objects.filter(
+            kind=ActionKind.DUNNING, channel__in=[StepChannel.CALL_TASK, StepChannel.ESCALATE_LEAD],
+            as_of__gte=since, as_of__lte=as_of,
+        ).exclude(status=ActionStatus.BLOCKED)
+    ).values_list("pk", "customer_id", "channel", "template_key", "as_of"):
+        if channel == StepChannel.ESCALATE_LEAD:
+            raw.append((ItemSource.STRATEGY_ACTION, pk, customer_id, None, f"escalated by the strategy on {day(on)}", on, "lead"))
+        else:
+            raw.append((ItemSource.STRATEGY_ACTION, pk, customer_id, None,
+                        f"strategy call step ({template_key or 'call'}) on {day(on)}", on, "collector"))
+    for event in scoped(
+        PromiseEvent.objects.filter(kind__in=list(EVENT_SOURCES), date__gte=since, date__lte=as_of)
+    ).select_related("promise", "instalment", "customer__business_unit"):
+        raw.append((EVENT_SOURCES[event.kind], event.pk, event.customer_id, None, _event_reason(event), event.date, "collector"))
+    for pk, customer_id, owner_id, reason, due, amount, currency in scoped(
+        Dispute.objects.filter(status__in=HOLDING_STATUSES, due_date__lt=as_of)
+    ).values_list("pk", "customer_id", "owner_id", "reason", "due_date", "disputed_amount", "currency"):
+        raw.append((ItemSource.DISPUTE_PAST_SLA, pk, customer_id, owner_id,
+                    f"dispute {pk} ({reason.replace('_', ' ')}, {money_text(amount, currency)}) past its SLA since {day(due)}",
+                    due, "collector"))
+    if apps.is_installed("arrears.scoring"):
+        from arrears.scoring.models import EarlyWarning
+
+        for pk, customer_id, reason, on in scoped(
+            EarlyWarning.objects.filter(as_of__gte=since, as_of__lte=as_of, severity__gte=conf.min_warning_severity())
+        ).values_list("pk", "customer_id", "reason", "as_of"):
+            raw.append((ItemSource.EARLY_WARNING, pk, customer_id, None, f"early warning: {reason}"[:300], on, "collector"))
+    for pk, customer_id, user_id, on, note in scoped(
+        FollowUp.objects.filter(done_at__isnull=True, date__lte=as_of)
+    ).values_list("pk", "customer_id", "user_id", "date", "note"):
+        raw.append((ItemSource.FOLLOW_UP, pk, customer_id, user_id,
+                    f"follow-up set for {day(on)}" + (f": {note}" if note else ""), on, "collector"))
+
+    customers = {r[2] for r in raw}
+    who = _collectors(customers)
+    called = last_call_dates(customer_ids=customers)
+    out: list[Candidate] = []
+    for source, pk, customer_id, user_id, reason, due, role in raw:
+        last = called.get(customer_id)
+        if last is not None and source != ItemSource.CALL_TASK:
+            handled_from = as_of if source in (ItemSource.DISPUTE_PAST_SLA, ItemSource.FOLLOW_UP) else due
+            if handled_from is not None and last >= handled_from:
+                continue
+        collector_id, lead_id = who.get(customer_id, (None, None))
+        user = user_id or ((lead_id or collector_id) if role == "lead" else collector_id)
+        if user is None:
+            continue  # nobody to work it: assignment rules give the customer a collector
+        out.append(Candidate(user, customer_id, source, pk, reason[:300], due))
+    return out
+
+
+def _event_reason(event: PromiseEvent) -> str:
+    currency = event.promise.currency if event.promise_id else event.customer.business_unit.home_currency
+    amount = f" ({money_text(event.amount, currency)} short)" if event.amount is not None else ""
+    if event.kind == PromiseEventKind.PROMISE_BROKEN:
+        return f"promise of {day(event.promise.promised_date)} broken{amount}"
+    if event.kind == PromiseEventKind.PROMISE_PARTIALLY_KEPT:
+        return f"promise of {day(event.promise.promised_date)} partially kept{amount}"
+    if event.kind == PromiseEventKind.INSTALMENT_MISSED and event.instalment_id:
+        inst = event.instalment
+        return f"instalment {inst.sequence} of plan {inst.plan_id} due {day(inst.due_date)} missed"
+    return f"payment plan {event.plan_id} defaulted"
+
+
+# --- what is on the worklist --------------------------------------------------------------------------
+
+
+@dataclass
+class Account:
+    """One customer on a worklist, with its items, in expected-value order."""
+
+    customer: Customer
+    items: list[WorklistItem]
+
+    @property
+    def first(self) -> WorklistItem:
+        return self.items[0]
+
+    @property
+    def score(self) -> Any:
+        return self.first.score
+
+    @property
+    def reason(self) -> str:
+        """"€12,400.00 overdue 45 days; promise of 20 Nov broken; 70% likely to pay > 30 days late"."""
+        parts = [self.first.risk_text, *(i.reason for i in self.items), self.first.likelihood_text]
+        return "; ".join(p for p in parts if p)
+
+
+def worklist_accounts(*, user: Any, as_of: dt.date, status: str = ItemStatus.OPEN) -> list[Account]:
+    """The user's worklist for the day, one entry per customer, highest expected value first."""
+    items = (
+        WorklistItem.objects.filter(user=user, as_of=as_of, status=status)
+        .select_related("customer")
+        .order_by("-score", "customer_id", "due_date", "id")
+    )
+    accounts: dict[int, Account] = {}
+    for item in items:
+        acc = accounts.get(item.customer_id)
+        if acc is None:
+            accounts[item.customer_id] = Account(customer=item.customer, items=[item])
+        else:
+            acc.items.append(item)
+    return list(accounts.values())
+
+
+def worklist_next_customer_id(*, user: Any, as_of: dt.date, after: int | None = None) -> int | None:
+    """The customer to work next: the open item with the highest expected value (skipping `after`)."""
+    qs = WorklistItem.objects.filter(user=user, as_of=as_of, status=ItemStatus.OPEN)
+    if after is not None:
+        qs = qs.exclude(customer_id=after)
+    return qs.order_by("-score", "customer_id", "id").values_list("customer_id", flat=True).first()
+
+
+def worklist_item_list_visible(*, user: Any, as_of: dt.date | None = None) -> QuerySet[WorklistItem]:
+    """The gate for worklist items: your own; a lead's team; everything for head, admin and auditors."""
+    qs = WorklistItem.objects.select_related("customer", "user")
+    if not user.sees_whole_portfolio:
+        qs = qs.filter(user_id__in=user.visible_collector_ids())
+    if as_of is not None:
+        qs = qs.filter(as_of=as_of)
+    return qs
+
+
+def worklist_customer_get(*, user: Any, pk: int, as_of: dt.date) -> Customer:
+    """The customer gate of the workspace: the ledger's gate, plus customers on your worklist today
+    (a collector covering an absent colleague works the colleague's accounts). 404 otherwise."""
+    visible = customer_list_visible(user=user).values("pk")
+    covering = WorklistItem.objects.filter(user=user, as_of=as_of).values("customer_id")
+    try:
+        return (
+            Customer.objects.filter(Q(pk__in=visible) | Q(pk__in=covering))
+            .select_related("business_unit", "collector")
+            .get(pk=pk)
+        )
+    except (Customer.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such customer") from exc
+
+
+def worklist_items_for_customer(*, customer_id: int, as_of: dt.date) -> QuerySet[WorklistItem]:
+    return WorklistItem.objects.filter(customer_id=customer_id, as_of=as_of).select_related("user").order_by("status", "-score", "id")
+
+
+def absent_user_ids(*, as_of: dt.date, user_ids: Iterable[int] | None = None) -> set[int]:
+    qs = Absence.objects.filter(start__lte=as_of, end__gte=as_of)
+    if user_ids is not None:
+        qs = qs.filter(user_id__in=list(user_ids))
+    return set(qs.values_list("user_id", flat=True))
+
+
+def team_load(*, user_ids: Iterable[int], as_of: dt.date) -> dict[int, int]:
+    """Open items per user on the day (0 for those without any)."""
+    ids = list(user_ids)
+    load = dict.fromkeys(ids, 0)
+    for user_id, n in (
+        WorklistItem.objects.filter(user_id__in=ids, as_of=as_of, status=ItemStatus.OPEN)
+        .order_by().values("user_id").annotate(n=Count("id")).values_list("user_id", "n")
+    ):
+        load[user_id] = n
+    return load
+
+
+def team_members(*, team: Any) -> list[User]:
+    return list(User.objects.filter(team=team, is_active=True).order_by("username"))
