@@ -37,6 +37,7 @@ CURRENCIES = {"DE": "EUR", "FR": "EUR", "US": "USD", "GB": "GBP"}
 EXTRA_INDEXES = {
     # What the report reads that the lead's models do not index yet (see docs/aging.md).
     "allocation_date_idx": "CREATE INDEX allocation_date_idx ON ledger_allocation (date)",
+    "payment_unapplied_idx": "CREATE INDEX payment_unapplied_idx ON ledger_payment (unapplied_amount)",
 }
 
 
@@ -103,6 +104,8 @@ class Loader:
         self.connection = connection
         self.vendor = connection.vendor
         self.raw = connection.connection
+        if self.vendor == "sqlite":
+            self.raw.execute("PRAGMA synchronous=OFF")  # a scratch file: no need to wait for the disk
 
     def insert(self, model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
         from django.db.models import JSONField
@@ -303,12 +306,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             out["counts"] = populate(args)
             out["load_s"] = round(time.perf_counter() - t, 1)
             log(f"loaded in {out['load_s']} s")
-        if args.extra_indexes:
-            with connection.cursor() as cur:
-                for name, sql in EXTRA_INDEXES.items():
-                    cur.execute(f"DROP INDEX IF EXISTS {name}")
+        with connection.cursor() as cur:  # measure exactly the schema asked for
+            for name, sql in EXTRA_INDEXES.items():
+                cur.execute(f"DROP INDEX IF EXISTS {name}")
+                if args.extra_indexes:
                     cur.execute(sql)
-                cur.execute("ANALYZE")
+            cur.execute("ANALYZE")
         out["extra_indexes"] = sorted(EXTRA_INDEXES) if args.extra_indexes else []
         from arrears.ledger.models import Allocation, Document
 
