@@ -1,0 +1,58 @@
+"""REST API for runs, mounted at /api/dunning/ by config/urls.py: the run records and the dry run.
+
+Runs show the whole portfolio's counts, so only roles that see the whole portfolio (admin, head of
+collections, auditor) may read them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rest_framework import status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from arrears.common.json import jsonable
+from arrears.dunning.models import DunningRun
+from arrears.dunning.services.nightly_run import run_preview, run_record
+
+
+class SeesWholePortfolio(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and getattr(user, "sees_whole_portfolio", False))
+
+
+class DunningRunListApi(APIView):
+    permission_classes = [SeesWholePortfolio]
+
+    def get(self, request: Request) -> Response:
+        runs = DunningRun.objects.filter(dry_run=False).order_by("-as_of")[:100]
+        return Response({"results": [jsonable(run_record(r)) for r in runs]})
+
+
+class DunningRunDetailApi(APIView):
+    permission_classes = [SeesWholePortfolio]
+
+    def get(self, request: Request, pk: int) -> Response:
+        run = DunningRun.objects.filter(pk=pk).first()
+        if run is None:
+            return Response({"detail": f"no dunning run with id {pk}"}, status=status.HTTP_404_NOT_FOUND)
+        return Response(jsonable(run_record(run)))
+
+
+class DunningPreviewApi(APIView):
+    """GET ?as_of=YYYY-MM-DD: what the run for that date would do; nothing is written."""
+
+    permission_classes = [SeesWholePortfolio]
+
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("as_of", "")
+        try:
+            as_of = dt.date.fromisoformat(raw)
+        except ValueError:
+            return Response({"as_of": [f"{raw!r} is not a date; expected YYYY-MM-DD"]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        return Response(jsonable(run_preview(as_of=as_of)))
