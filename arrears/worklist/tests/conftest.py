@@ -6,7 +6,12 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from arrears.ledger.tests.factories import BusinessUnitFactory, ContactFactory, CustomerFactory, DocumentFactory
+from arrears.ledger.tests.factories import (
+    BusinessUnitFactory,
+    ContactFactory,
+    CustomerFactory,
+    DocumentFactory,
+)
 from arrears.users.models import Team
 
 TODAY = dt.date(2026, 3, 10)

@@ -36,7 +36,8 @@ def test_rules_assign_by_segment_country_language_and_amount_band_first_match_wi
     big.refresh_from_db(); fr.refresh_from_db(); small.refresh_from_db()  # noqa: E702
     assert (big.collector, fr.collector, small.collector) == (people["dora"], people["carl"], people["carl"])
     event = AuditEvent.objects.get(object_type="ledger.customer", object_id=str(big.pk))
-    assert event.after == {"collector_id": people["dora"].pk} and event.actor == people["head"]
+    assert event.after == {"collector_id": people["dora"].pk}
+    assert event.actor == people["head"]
     assert assignment_apply(dry_run=False).changes == []  # a second run moves nobody
 
 

@@ -53,7 +53,9 @@ def test_a_bad_promise_rolls_the_whole_call_back(make_customer, people):
     with pytest.raises(PromiseError):
         call_log_create(customer=customer, user=people["cora"], outcome="promise", promise_amount="900.00",
                         promise_date=dt.date(2026, 3, 13), promise_documents=[customer.documents.get()])
-    assert not CallLog.objects.exists() and not ContactAttempt.objects.exists() and not Promise.objects.exists()
+    assert not CallLog.objects.exists()
+    assert not ContactAttempt.objects.exists()
+    assert not Promise.objects.exists()
 
 
 @pytest.mark.parametrize(("outcome", "attempt"), [("no_answer", "attempted"), ("voicemail", "attempted"),
@@ -69,7 +71,9 @@ def test_a_dispute_raised_on_the_call_opens_a_dispute(make_customer, people):
     log = call_log_create(customer=customer, user=people["cora"], outcome="dispute_raised", notes="wrong price",
                           dispute_reason="pricing", dispute_documents=[(customer.documents.get(), D("250.00"))])
     dispute = Dispute.objects.get()
-    assert log.dispute == dispute and dispute.disputed_amount == D("250.00") and dispute.reason == "pricing"
+    assert log.dispute == dispute
+    assert dispute.disputed_amount == D("250.00")
+    assert dispute.reason == "pricing"
 
 
 def test_a_callback_request_needs_a_date_and_becomes_a_follow_up(make_customer, people):
@@ -105,4 +109,5 @@ def test_auditors_cannot_log_calls_or_notes(make_customer, people):
         call_log_create(customer=customer, user=people["auditor"], outcome="no_answer")
     with pytest.raises(WorklistError):
         note_create(customer=customer, author=people["auditor"], body="x")
-    assert not CallLog.objects.exists() and not Note.objects.exists()
+    assert not CallLog.objects.exists()
+    assert not Note.objects.exists()

@@ -13,8 +13,19 @@ from arrears.ledger.tests.factories import DocumentFactory
 from arrears.promises.models import PromiseEvent, PromiseEventKind
 from arrears.promises.services import plan_create
 from arrears.worklist.errors import WorklistError
-from arrears.worklist.selectors import calendar_events_for_user, dbt_trend_for_customer, target_progress, timeline_for_customer
-from arrears.worklist.services import call_log_create, follow_up_create, ical_calendar, note_create, target_set
+from arrears.worklist.selectors import (
+    calendar_events_for_user,
+    dbt_trend_for_customer,
+    target_progress,
+    timeline_for_customer,
+)
+from arrears.worklist.services import (
+    call_log_create,
+    follow_up_create,
+    ical_calendar,
+    note_create,
+    target_set,
+)
 from arrears.worklist.tests.conftest import TODAY
 
 pytestmark = pytest.mark.django_db
@@ -143,13 +154,17 @@ def test_the_calendar_has_follow_ups_promises_and_instalments_and_the_feed_is_rf
 
     text = ical_calendar(events=events, name="Cora", stamp=dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.UTC))
 
-    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    assert text.endswith("\r\n")
+    assert "\n" not in text.replace("\r\n", "")
     lines = text.split("\r\n")[:-1]
-    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR" and "VERSION:2.0" in lines
+    assert lines[0] == "BEGIN:VCALENDAR"
+    assert lines[-1] == "END:VCALENDAR"
+    assert "VERSION:2.0" in lines
     assert all(len(line.encode()) <= 75 for line in lines)
     unfolded = text.replace("\r\n ", "").split("\r\n")
     assert unfolded.count("BEGIN:VEVENT") == 3 == unfolded.count("END:VEVENT")
-    assert "DTSTART;VALUE=DATE:20260312" in unfolded and "DTSTAMP:20260310T100000Z" in unfolded
+    assert "DTSTART;VALUE=DATE:20260312" in unfolded
+    assert "DTSTAMP:20260310T100000Z" in unfolded
     assert "SUMMARY:Follow up Kalender\\; GmbH\\, Berlin: check remittance" in unfolded
     uids = [line for line in unfolded if line.startswith("UID:")]
     assert len(set(uids)) == 3

@@ -65,7 +65,8 @@ def test_scoring_predictions_replace_the_heuristic(make_customer, people):
                               high_date=TODAY, p_late_0=0.9, p_late_30=0.7, p_late_60=0.4)
     worklist_build(as_of=TODAY)
     item = WorklistItem.objects.get(customer=customer)
-    assert item.probability == D("0.7000") and item.probability_source == "model"
+    assert item.probability == D("0.7000")
+    assert item.probability_source == "model"
     assert item.likelihood_text == "70% likely to pay > 30 days late"
 
 
