@@ -273,7 +273,8 @@ def payment_features(
     self_open = (issue <= t) & ~(history.settled_date[rows] < t)
     open_count = (upto - i_start) - (pos - start) - self_open
     open_amount = (cs_i_amount[upto] - cs_i_amount[i_start]) - (cs_amount[pos] - cs_amount[start])
-    open_amount = open_amount - np.where(self_open, amount, 0.0)
+    # cumulative sums leave float dust (1e-12) where the true open amount is 0: round it away
+    open_amount = np.round(open_amount - np.where(self_open, amount, 0.0), 6)
     cols["open_count"] = np.maximum(open_count, 0).astype(np.float64)
     cols["open_amount_log"] = np.log1p(np.maximum(open_amount, 0.0))
 
@@ -337,7 +338,7 @@ def payment_examples(
         base &= history.issue_date >= _days(np.atleast_1d(issued_from), "issued_from")[0]
     if issued_before is not None:
         base &= history.issue_date < _days(np.atleast_1d(issued_before), "issued_before")[0]
-    settled_by = np.where(history.settled_date < known, history.settled_date, np.datetime64("NaT"))
+    settled_by = np.where(history.settled_date < known, history.settled_date, np.datetime64("NaT", "D"))
     censored_all = np.isnat(settled_by)
     delay_all = np.where(
         censored_all, (known - history.due_date).astype(np.int64), (settled_by - history.due_date).astype(np.int64)

@@ -188,6 +188,10 @@ def model_evaluate(
     return metrics
 
 
+def _f(value: float | None) -> str:
+    return "n/a (one class only)" if value is None else f"{value:.3f}"
+
+
 def _card_text(card: dict[str, Any]) -> str:
     lines = [
         f"Payment model, trained {card['created_on']} on data known on {card['trained_on']}.",
@@ -198,11 +202,13 @@ def _card_text(card: dict[str, Any]) -> str:
         f"Calibration: {card['calibration']}.",
     ]
     held_out = card.get("metrics", {}).get("held_out")
-    if held_out:
+    if held_out and "error" in held_out:
+        lines.append(f"Held out: not measured ({held_out['error']['message']}).")
+    elif held_out:
         m, b = held_out["model"], held_out["baselines"]
         lines.append(
-            f"Held out (issued from {held_out['cutoff']}, {held_out['test_rows']} invoices): AUC {m['auc_late']:.3f} "
-            f"(late-share baseline {b['late_share']['auc_late']:.3f}), MAE {m['mae_days']:.2f} days (due date "
+            f"Held out (issued from {held_out['cutoff']}, {held_out['test_rows']} invoices): AUC {_f(m['auc_late'])} "
+            f"(late-share baseline {_f(b['late_share']['auc_late'])}), MAE {m['mae_days']:.2f} days (due date "
             f"{b['due_date']['mae_days']:.2f}, due date + mean delay {b['due_plus_mean_delay']['mae_days']:.2f})."
         )
     lines.append("Limits: " + card["limits"])
