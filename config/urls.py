@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("arrears.users.urls")),
     path("api/", include("arrears.ledger.urls")),
+    path("api/", include("arrears.promises.urls")),
+    path("api/", include("arrears.disputes.urls")),
     path("api/", include("arrears.imports.api_urls")),
     path("imports/", include("arrears.imports.urls")),
     path("aging/", include("arrears.web.aging_urls")),
