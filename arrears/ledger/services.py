@@ -13,6 +13,7 @@ from django.db.models import Sum
 from arrears.audit.services import audit_record, audit_record_change, snapshot
 from arrears.common.money import check_currency, quantize
 from arrears.ledger.errors import LedgerError, LedgerErrorCode
+from arrears.ledger.events import payments_allocated
 from arrears.ledger.models import (
     ZERO,
     Allocation,
@@ -155,6 +156,8 @@ def payment_allocate(
             after={"document": doc.external_id, "payment": payment.external_id, "amount": str(amount)},
         )
     payment_recompute(payment=payment)
+    if created:
+        payments_allocated(payment_ids=[payment.pk])
     return created
 
 
