@@ -213,10 +213,12 @@ def parse_table(table: pl.DataFrame, spec: ProfileSpec) -> Parsed:
         formats = list(dict.fromkeys([*(s.date_formats if s and s.date_formats else spec.date_formats), ISO]))
         parsed = pl.coalesce([pl.col(t).str.strptime(pl.Date, f, strict=False) for f in formats])
         parsed = pl.when(parsed.dt.year().is_between(1900, 2199)).then(parsed).otherwise(None)
-        log.flag(df, pl.col(t).is_not_null() & parsed.is_null(), column=label.get(t, t), code=ImportErrorCode.BAD_DATE,
+        df = df.with_columns(parsed.alias("_date"))
+        log.flag(df, pl.col(t).is_not_null() & pl.col("_date").is_null(), column=label.get(t, t),
+                 code=ImportErrorCode.BAD_DATE,
                  message=lambda v, f=formats[0]: f"{v!r} is not a date in the format {f} (e.g. {_example(f)})",
                  values=(t,))
-        df = df.with_columns(parsed.alias(t))
+        df = df.with_columns(pl.col("_date").alias(t)).drop("_date")
 
     # 4. currency and amounts (integer thousandths)
     exps = currency_exponents()
@@ -257,11 +259,15 @@ def parse_table(table: pl.DataFrame, spec: ProfileSpec) -> Parsed:
              code=ImportErrorCode.DUE_BEFORE_ISSUE,
              message=lambda d, i: f"due date {d} is before the issue date {i}",
              values=("document.due_date", "document.issue_date"))
-    df = df.with_columns(pl.col(ROW).first().over("document.external_id").alias("_first"))
-    log.flag(df, pl.col("document.external_id").is_not_null() & (pl.col(ROW) != pl.col("_first")),
-             column=label.get("document.external_id"), code=ImportErrorCode.DUPLICATE_EXTERNAL_ID,
-             message=lambda v, r: f"document {v!r} appears again (first on row {r})",
-             values=("document.external_id", "_first"))
+    # Window functions over a million keys are costly: look only at the keys that repeat.
+    doc_key = pl.col("document.external_id")
+    repeated = df.filter(doc_key.is_not_null() & doc_key.is_duplicated())
+    if repeated.height:
+        repeated = repeated.with_columns(pl.col(ROW).first().over("document.external_id").alias("_first"))
+        log.flag(repeated, pl.col(ROW) != pl.col("_first"),
+                 column=label.get("document.external_id"), code=ImportErrorCode.DUPLICATE_EXTERNAL_ID,
+                 message=lambda v, r: f"document {v!r} appears again (first on row {r})",
+                 values=("document.external_id", "_first"))
     if has_payments:
         log.flag(df, pl.col(HAS_PAYMENT) & (pl.col("document.kind") == "credit_note"),
                  column=label.get("payment.date"), code=ImportErrorCode.PAYMENT_ON_CREDIT_NOTE,
@@ -271,9 +277,12 @@ def parse_table(table: pl.DataFrame, spec: ProfileSpec) -> Parsed:
                  message=lambda p, d: f"payment {p} is more than the document amount {d}",
                  values=("_raw:payment.amount", "_raw:document.amount"))
         key = "payment.external_id"
+        split = df.filter(pl.col(key).is_not_null() & pl.col(key).is_duplicated())  # payments on several rows
         for t in ("customer.external_id", "document.currency", "payment.date"):
-            df = df.with_columns(pl.col(t).first().over(key).alias(f"_pfirst:{t}"))
-            log.flag(df, pl.col(key).is_not_null() & (pl.col(t) != pl.col(f"_pfirst:{t}")), column=label.get(t, t),
+            if split.height == 0:
+                break
+            split = split.with_columns(pl.col(t).first().over(key).alias(f"_pfirst:{t}"))
+            log.flag(split, pl.col(t) != pl.col(f"_pfirst:{t}"), column=label.get(t, t),
                      code=ImportErrorCode.PAYMENT_CONFLICT,
                      message=lambda p, v, f, t=t: f"payment {p!r} has {t} {v} here but {f} on an earlier row",
                      values=(key, t, f"_pfirst:{t}"))
@@ -297,22 +306,22 @@ def _parse_amount(df: pl.DataFrame, t: str, spec: ProfileSpec, log: IssueLog, co
     valid = n.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")
     log.flag(df, n.is_not_null() & ~valid, column=column, code=ImportErrorCode.NOT_A_NUMBER,
              message=lambda v: f"{v!r} is not a number", values=(t,))
-    body = n.str.strip_chars_start("+-")
-    whole = body.str.extract(r"^(\d*)", 1).str.strip_chars_start("0")
-    frac = body.str.extract(r"\.(\d*)$", 1).fill_null("").str.strip_chars_end("0")
+    # A valid number is digits, at most one ".", then digits: split at the ".", no regex per part.
+    parts = n.str.strip_chars_start("+-").str.split_exact(".", 1)
+    whole = parts.struct.field("field_0").str.strip_chars_start("0")
+    frac = parts.struct.field("field_1").fill_null("").str.strip_chars_end("0")
     df = df.with_columns(whole.alias("_w"), frac.alias("_f"))
     ok = valid.fill_null(False)
-    log.flag(df, ok & (pl.col("_w").str.len_chars() > 14), column=column, code=ImportErrorCode.AMOUNT_TOO_LARGE,
+    log.flag(df, ok & (pl.col("_w").str.len_bytes() > 14), column=column, code=ImportErrorCode.AMOUNT_TOO_LARGE,
              message=lambda v: f"{v!r} is too large for the ledger", values=(t,))
-    log.flag(df, ok & (pl.col("_f").str.len_chars() > pl.col("_exp")), column=column,
+    log.flag(df, ok & (pl.col("_f").str.len_bytes() > pl.col("_exp")), column=column,
              code=ImportErrorCode.TOO_MANY_DECIMALS,
              message=lambda v, c, e: f"{v!r} has more than {e} decimal places for {c}",
              values=(t, "document.currency", "_exp"))
-    good = ok & (pl.col("_w").str.len_chars() <= 14) & (pl.col("_f").str.len_chars() <= 3)
-    whole_i = pl.when(pl.col("_w") == "").then(0).otherwise(pl.col("_w").cast(pl.Int64, strict=False))
-    frac_i = pl.when(pl.col("_f") == "").then(pl.lit("000")).otherwise(pl.col("_f").str.pad_end(3, "0")).cast(pl.Int64)
-    sign = pl.when(n.str.starts_with("-")).then(-1).otherwise(1)
-    value = pl.when(good).then(sign * (whole_i * MILLI + frac_i)).otherwise(None)
+    good = ok & (pl.col("_w").str.len_bytes() <= 14) & (pl.col("_f").str.len_bytes() <= 3)
+    # whole digits and three decimals side by side are the integer of thousandths ("" + "000" is 0)
+    milli = pl.concat_str([pl.col("_w"), pl.col("_f").str.pad_end(3, "0")]).cast(pl.Int64, strict=False)
+    value = pl.when(good).then(pl.when(n.str.starts_with("-")).then(-milli).otherwise(milli)).otherwise(None)
     return df.with_columns(value.alias(t)).drop("_n", "_w", "_f")
 
 

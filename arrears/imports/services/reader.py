@@ -132,8 +132,20 @@ def _cell_text(value: object) -> str | None:
 
 
 def _tidy(table: pl.DataFrame) -> pl.DataFrame:
-    """Strip every cell; an empty cell is null."""
+    """Strip every cell; an empty cell is null.
+
+    One cheap pass finds the columns that have anything to strip or blank out; only those are
+    rewritten (most files have none, and rewriting a million strings per column is not free).
+    """
     cols = [c for c in table.columns if c != ROW]
+    if not cols:
+        return table
+    untidy = table.select(
+        (pl.col(c).str.contains(r"^\s|\s$") | (pl.col(c) == "")).any().alias(c) for c in cols
+    ).row(0)
+    todo = [c for c, needed in zip(cols, untidy, strict=True) if needed]
+    if not todo:
+        return table
     return table.with_columns(
-        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c).str.strip_chars()).alias(c) for c in cols
+        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c).str.strip_chars()).alias(c) for c in todo
     )
