@@ -260,8 +260,16 @@ def _dates(series: pl.Series) -> np.ndarray:
     return _ints(series, np.iinfo(np.int64).min).view("datetime64[D]")
 
 
-def _texts(series: pl.Series) -> np.ndarray:
-    return np.asarray(["" if v is None else str(v) for v in series.to_list()], dtype=object)
+def _texts(series: pl.Series) -> pl.Series:
+    return series.cast(pl.Utf8).fill_null("")
+
+
+def _encode(series: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """(int64 codes, sorted vocabulary) of a text column, without a Python loop per row."""
+    vocabulary = series.unique().sort().to_list()
+    if not vocabulary:
+        return np.zeros(0, np.int64), []
+    return series.cast(pl.Enum(vocabulary)).to_physical().to_numpy().astype(np.int64), vocabulary
 
 
 @dataclasses.dataclass(slots=True)
@@ -270,7 +278,7 @@ class Portfolio:
     items: OpenItems
     customer_ids: np.ndarray  # sorted DB ids; row i of the engine's Customers
     unit: np.ndarray  # BusinessUnit pk per customer
-    text: dict[str, np.ndarray]  # kind, jurisdiction, segment, risk_band per customer (object arrays)
+    text: dict[str, pl.Series]  # kind, jurisdiction, segment, risk_band per customer
     flags: dict[str, np.ndarray]
     last_thank_you: np.ndarray
     promise_until: np.ndarray
@@ -296,10 +304,8 @@ def portfolio_load(*, as_of: dt.date, partition: int = 0, partitions: int = 1) -
     doc_id = _ints(cols["id"], 0)
     item_customer = _ints(cols["customer"], 0)
     open_milli = _ints(cols["open"], 0)
-    currency_codes = _texts(cols["currency"])
-    currencies, currency = (np.unique(currency_codes.astype(str), return_inverse=True) if len(doc_id)
-                            else (np.zeros(0, str), np.zeros(0, np.int64)))
-    currencies = tuple(str(c) for c in currencies)
+    currency, vocabulary = _encode(_texts(cols["currency"]))
+    currencies = tuple(vocabulary)
     scale = np.asarray([10 ** (3 - currency_exponent(c)) for c in currencies] or [1], np.int64)[currency]
     open_minor, rest = np.divmod(open_milli, scale)
     if rest.any():
@@ -408,9 +414,8 @@ def _disputed(doc_id: np.ndarray, raw: pl.Series, currency: np.ndarray, currenci
         amounts = hooks.disputed_amounts(document_ids=doc_id.tolist(), as_of=as_of)
     else:
         present = np.flatnonzero(raw.is_not_null().to_numpy()) if len(raw) else np.zeros(0, np.int64)
-        values = raw.to_list()
-        for i in present.tolist():
-            value = values[i]
+        values = raw.gather(present).to_list() if len(present) else []
+        for i, value in zip(present.tolist(), values, strict=True):
             if value == "":
                 continue
             try:
@@ -432,11 +437,11 @@ def _disputed(doc_id: np.ndarray, raw: pl.Series, currency: np.ndarray, currenci
 # ---------------------------------------------------------------------------------------------------
 
 
-def _codes(values: np.ndarray, wanted: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[frozenset[int]]]:
+def _codes(values: pl.Series, wanted: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[frozenset[int]]]:
     """Small-int codes for a text column and for each rule's list of values (unknown values: -1)."""
-    vocabulary, inverse = np.unique(values.astype(str), return_inverse=True) if len(values) else (np.zeros(0, str), np.zeros(0, np.int64))
-    index = {str(v): i for i, v in enumerate(vocabulary)}
-    return inverse.astype(np.int64), [frozenset(index.get(str(w), -1) for w in ws) for ws in wanted]
+    codes, vocabulary = _encode(values)
+    index = {v: i for i, v in enumerate(vocabulary)}
+    return codes, [frozenset(index.get(str(w), -1) for w in ws) for ws in wanted]
 
 
 def _milli_bound(value: Decimal | None) -> int | None:
@@ -451,8 +456,11 @@ def assignment_compute(portfolio: Portfolio, tables: PolicyTables) -> tuple[np.n
         return np.full(n, tables.default, np.int64), np.zeros(n, np.int8)
     items = portfolio.items
     cust = items.customer
-    home = np.asarray([tables.unit_currency.get(int(u), "") for u in portfolio.unit], dtype=object)
-    in_home = np.asarray(items.currencies, dtype=object)[items.currency] == home[cust] if len(cust) else np.zeros(0, bool)
+    unit_row = _unit_rows(portfolio.unit, tables)
+    unit_pks = sorted(tables.unit_index)
+    home_text = [tables.unit_currency[pk] for pk in unit_pks]
+    home_code = np.asarray([items.currencies.index(c) if c in items.currencies else -1 for c in home_text] or [-1])
+    in_home = items.currency == home_code[unit_row[cust]] if len(cust) else np.zeros(0, bool)
     balance = np.zeros(n, np.int64)
     np.add.at(balance, cust[in_home], portfolio.open_milli[in_home])
     oldest = np.zeros(n, np.int64)
@@ -461,7 +469,8 @@ def assignment_compute(portfolio: Portfolio, tables: PolicyTables) -> tuple[np.n
         np.maximum.at(oldest, cust, dpd)
     columns: dict[str, np.ndarray] = {}
     sets: dict[str, list[frozenset[int]]] = {}
-    units = np.asarray([tables.unit_code.get(int(u), "") for u in portfolio.unit], dtype=object)
+    home = pl.Series(np.asarray(home_text or [""], dtype=object)[unit_row], dtype=pl.Utf8)
+    units = pl.Series(np.asarray([tables.unit_code[pk] for pk in unit_pks] or [""], dtype=object)[unit_row], dtype=pl.Utf8)
     for column, field, values in (
         ("kind", "kinds", portfolio.text["kind"]),
         ("jurisdiction", "jurisdictions", portfolio.text["jurisdiction"]),
@@ -496,11 +505,16 @@ def assignment_compute(portfolio: Portfolio, tables: PolicyTables) -> tuple[np.n
     return assignment.strategy.astype(np.int64), assignment.arm.astype(np.int8)
 
 
+def _unit_rows(unit_pks: np.ndarray, tables: PolicyTables) -> np.ndarray:
+    """Business unit pks -> calendar rows (the units are ordered by pk in the policy)."""
+    known = np.asarray(sorted(tables.unit_index), np.int64)
+    return np.searchsorted(known, unit_pks).astype(np.int64)
+
+
 def plan_compute(portfolio: Portfolio, tables: PolicyTables, strategy: np.ndarray, arm: np.ndarray) -> DunningPlan:
     customers = Customers(
         strategy=strategy,
-        business_unit=np.asarray([tables.unit_index[int(u)] for u in portfolio.unit], np.int64)
-        if len(portfolio.unit) else np.zeros(0, np.int64),
+        business_unit=_unit_rows(portfolio.unit, tables),
         cease_communication=portfolio.flags["cease"],
         do_not_contact=portfolio.flags["dnc"],
         bankruptcy=portfolio.flags["bankruptcy"],
