@@ -27,6 +27,7 @@ urlpatterns = [
     path("imports/", include("arrears.imports.urls")),
     path("aging/", include("arrears.web.aging_urls")),
     path("compliance/", include("arrears.compliance.urls")),
+    path("communications/", include("arrears.communications.urls")),
     path("api/", include("arrears.compliance.api_urls")),
     path("", include("arrears.web.urls")),
 ]

@@ -154,3 +154,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
     "loggers": {"arrears": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Outbound email (SMTP), SMS provider and the collections mailbox (IMAP).
+ARREARS_PUBLIC_URL = os.environ.get("ARREARS_PUBLIC_URL", "http://127.0.0.1:8000")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "collections@example.com")
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "0") == "1"
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+ARREARS_SMS_URL = os.environ.get("ARREARS_SMS_URL", "")
+ARREARS_SMS_API_KEY = os.environ.get("ARREARS_SMS_API_KEY", "")
+ARREARS_SMS_WEBHOOK_TOKEN = os.environ.get("ARREARS_SMS_WEBHOOK_TOKEN", "")
+ARREARS_IMAP_HOST = os.environ.get("ARREARS_IMAP_HOST", "")
+ARREARS_IMAP_PORT = int(os.environ.get("ARREARS_IMAP_PORT", "993"))
+ARREARS_IMAP_USER = os.environ.get("ARREARS_IMAP_USER", "")
+ARREARS_IMAP_PASSWORD = os.environ.get("ARREARS_IMAP_PASSWORD", "")
+
+# Celery beat: the outbox sender every minute (the nightly run is scheduled by the dunning app).
+CELERY_BEAT_SCHEDULE = {
+    "outbox-send-due": {"task": "arrears.communications.tasks.outbox_send_due_task", "schedule": 60.0},
+}
