@@ -249,11 +249,17 @@ class DunningAction(models.Model):
 
     run = models.ForeignKey(DunningRun, on_delete=models.PROTECT, related_name="actions")
     as_of = models.DateField()
+    # db_constraint=False on the references the run writes in bulk (see DocumentDunningState.document)
     customer = models.ForeignKey(  # the unique (customer, as_of, kind) index serves lookups by customer
-        Customer, on_delete=models.PROTECT, related_name="dunning_actions", db_index=False
+        Customer, on_delete=models.PROTECT, related_name="dunning_actions", db_index=False, db_constraint=False
     )
-    strategy_version = models.ForeignKey(StrategyVersion, on_delete=models.PROTECT, related_name="actions")
-    step = models.ForeignKey(Step, null=True, blank=True, on_delete=models.PROTECT, related_name="actions")
+    strategy_version = models.ForeignKey(
+        StrategyVersion, on_delete=models.PROTECT, related_name="actions", db_constraint=False
+    )
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.PROTECT, related_name="actions", db_constraint=False,
+        db_index=False,
+    )
     level = models.SmallIntegerField(help_text="the step's position; -1 for a thank-you")
     channel = models.CharField(max_length=20, choices=StepChannel.choices)
     template_key = models.CharField(max_length=100, blank=True)
@@ -264,7 +270,8 @@ class DunningAction(models.Model):
     gate = models.CharField(max_length=16, choices=GateResult.choices, default=GateResult.ALLOWED)
     blocked_rule = models.CharField(max_length=40, blank=True, help_text="the first blocking rule, e.g. US-TIME")
     compliance_decision = models.ForeignKey(
-        ComplianceDecision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ComplianceDecision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False,
+        db_index=False,
     )
     status = models.CharField(max_length=16, choices=ActionStatus.choices, default=ActionStatus.PLANNED)
     created_at = models.DateTimeField()

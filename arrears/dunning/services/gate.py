@@ -213,13 +213,18 @@ def gate_messages(*, rows: GateRows, as_of: dt.date, record: bool) -> GateOutcom
 
     policies: dict[Profile, Policy] = {}
     zone_cache: dict[Any, tuple[str, ...]] = {}
+    profile_cache: dict[tuple[Any, ...], Profile] = {}
+    time_cache: dict[tuple[Any, ...], tuple[dt.datetime, bool]] = {}
     full: list[int] = []
     batch: dict[Profile, list[int]] = defaultdict(list)
     zones_of: dict[int, tuple[str, ...]] = {}
     class_of: dict[int, tuple[Any, ...]] = {}
     for i in contact_rows:
         f = facts[int(rows.customer_id[i])]
-        profile = profile_for_customer(f.customer, f.unit)  # type: ignore[arg-type]
+        pkey = (f.customer.jurisdiction, f.customer.kind, f.customer.country, f.unit.country)
+        if pkey not in profile_cache:
+            profile_cache[pkey] = profile_for_customer(f.customer, f.unit)  # type: ignore[arg-type]
+        profile = profile_cache[pkey]
         if profile not in policies:
             policies[profile] = policy_for_profile(profile)
         policy = policies[profile]
@@ -232,11 +237,15 @@ def gate_messages(*, rows: GateRows, as_of: dt.date, record: bool) -> GateOutcom
             zone_cache[key] = candidate_zones(location, policy.default_zones)[0]
         zones = zone_cache[key]
         zones_of[i] = zones
-        when = _planned_at(as_of, f.unit.timezone, zones, policy, channel)
-        out.planned_at[i] = when
         country = (f.customer.country or next((a.country for a in location.addresses), "") or f.unit.country).upper()
         subdivision = f.unit.subdivision if f.unit.country.upper() == country else ""
-        if not f.simple or _holiday(policy, when, zones, country, subdivision):
+        tkey = (f.unit.timezone, zones, profile, channel, country, subdivision)
+        if tkey not in time_cache:  # a handful of distinct keys a night: the zone arithmetic once each
+            when = _planned_at(as_of, f.unit.timezone, zones, policy, channel)
+            time_cache[tkey] = (when, _holiday(policy, when, zones, country, subdivision))
+        when, holiday = time_cache[tkey]
+        out.planned_at[i] = when
+        if not f.simple or holiday:
             full.append(i)
             continue
         class_of[i] = (profile, f.customer.kind, channel, _has_destination(f, channel))
