@@ -1,0 +1,1 @@
+"""Every write the portal makes (tokens.py, actions.py, payments.py, sepa.py)."""
