@@ -1,0 +1,496 @@
+"""The KPI inputs read from the ledger with SQL aggregates, grouped by a key and a currency.
+
+Nothing here loops over documents or allocations in Python: every read is a GROUP BY whose result
+has one row per group (and, for currencies other than the reporting one, per transaction date, so
+each day's amount is converted at that day's rate). Amounts are summed as integer thousandths of the
+unit (the ledger keeps three decimals), which keeps SQLite's sums exact.
+
+History comes from the allocation history (KPIS.md §6): a document's open amount at the end of a
+day is its amount less the allocations dated on or before that day. As in `ledger.aging`, it is read
+as "open amount now + allocations dated later", which touches only what is open now and what was
+allocated since.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest, Round
+
+from arrears.analytics.errors import AnalyticsError, AnalyticsErrorCode
+from arrears.analytics.kpis import DUE_DATE_AGING
+from arrears.analytics.models import BUCKET_FIELDS, BalanceSnapshot
+from arrears.analytics.selectors.fx import FxTable
+from arrears.ledger.models import (
+    Allocation,
+    AllocationSource,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Payment,
+    WriteOff,
+)
+
+GROUPINGS = ("business-unit", "segment", "collector", "strategy", "arm", "customer")
+BUCKETS = DUE_DATE_AGING.labels  # current, 1-30, 31-60, 61-90, 91-120, 121+
+N = len(BUCKETS)
+OPEN_STATUSES = (DocumentStatus.OPEN, DocumentStatus.PARTIALLY_PAID)
+DEBIT = ~Q(kind=DocumentKind.CREDIT_NOTE)
+MILLI = Decimal("0.001")
+
+Key = Any
+
+
+# --- scope and grouping -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose accounts: `user` applies the ledger permission gate (a lead sees the team's customers);
+    `collector_ids` narrows further (a team's dashboard). None means no restriction."""
+
+    user: Any = None
+    collector_ids: tuple[int, ...] | None = None
+
+    def collectors(self) -> list[int] | None:
+        visible = self.user.visible_collector_ids() if self.user is not None else None
+        if visible is None:
+            return None if self.collector_ids is None else list(self.collector_ids)
+        if self.collector_ids is None:
+            return list(visible)
+        return sorted(set(visible) & set(self.collector_ids))
+
+    def apply(self, qs: QuerySet[Any], customer_path: str) -> QuerySet[Any]:
+        ids = self.collectors()
+        if ids is None:
+            return qs
+        prefix = f"{customer_path}__" if customer_path else ""
+        return qs.filter(**{f"{prefix}collector_id__in": ids})
+
+
+def check_grouping(by: str | None) -> None:
+    if by is not None and by not in GROUPINGS:
+        raise AnalyticsError(AnalyticsErrorCode.BAD_GROUPING, f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}")
+
+
+def key_path(by: str | None, customer_path: str, *, collector_path: str | None = None) -> str | None:
+    """The ORM path of the group key, starting from the customer reached by `customer_path`."""
+    if by is None:
+        return None
+    p = f"{customer_path}__" if customer_path else ""
+    if by == "collector" and collector_path:
+        return collector_path
+    return {
+        "business-unit": f"{p}business_unit_id",
+        "segment": f"{p}segment",
+        "collector": f"{p}collector_id",
+        "strategy": f"{p}dunning_state__strategy_version__strategy_id",
+        "arm": f"{p}dunning_state__arm",
+        "customer": f"{customer_path}_id" if customer_path else "id",
+    }[by]
+
+
+# --- SQL helpers --------------------------------------------------------------------------------------
+
+
+def milli(field_name: str) -> Cast:
+    """An amount in integer thousandths (SQLite stores decimals as floats; integer sums stay exact)."""
+    return Cast(Round(F(field_name) * Value(1000)), BigIntegerField())
+
+
+class DaysBetween(Func):
+    """``later - earlier`` in whole days, for two date columns, on SQLite and PostgreSQL."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)",
+            arg_joiner=") - julianday(", **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra)
+
+
+def _csum(condition: Q, then: Any) -> Sum:
+    return Sum(Case(When(condition, then=then), default=Value(0), output_field=BigIntegerField()))
+
+
+def bucket_conditions(anchor: str, as_of: dt.date) -> list[Q]:
+    """Due-date buckets as date bounds on `anchor` (days past due = as_of - due date)."""
+    edges = DUE_DATE_AGING.edges
+    bounds: list[tuple[int | None, int | None]] = [(None, 0)]
+    low = 1
+    for e in edges:
+        bounds.append((low, e))
+        low = e + 1
+    bounds.append((low, None))
+    out = []
+    for lo, hi in bounds:
+        q = Q()
+        if lo is not None:
+            q &= Q(**{f"{anchor}__lte": as_of - dt.timedelta(days=lo)})
+        if hi is not None:
+            q &= Q(**{f"{anchor}__gte": as_of - dt.timedelta(days=hi)})
+        out.append(q)
+    return out
+
+
+def _int(value: Any) -> int:
+    return int(value) if value else 0
+
+
+def _rows(qs: QuerySet[Any], fields: Sequence[str], **aggregates: Any) -> list[tuple[Any, ...]]:
+    return list(qs.order_by().values_list(*fields).annotate(**aggregates).values_list(*fields, *aggregates))
+
+
+def to_amount(thousandths: int) -> Decimal:
+    return Decimal(thousandths).scaleb(-3)
+
+
+# --- balances at the end of a day ------------------------------------------------------------------
+
+
+# Per (key, currency): [bucket 0..5, disputed, unapplied (positive), documents], in thousandths.
+RawBalances = dict[tuple[Key, str], list[int]]
+
+
+def _acc(out: RawBalances, key: Key, ccy: str, values: Iterable[Any]) -> None:
+    row = out.setdefault((key, ccy), [0] * (N + 3))
+    for i, v in enumerate(values):
+        row[i] += _int(v)
+
+
+def balances_live(*, as_of: dt.date, by: str | None, scope: Scope = Scope()) -> RawBalances:
+    """Open balances per (group, currency) at the end of `as_of`, reconstructed from allocations."""
+    check_grouping(by)
+    out: RawBalances = {}
+    conds = bucket_conditions("due_date", as_of)
+
+    # 1. Documents open now and issued by as_of: debit documents by bucket, credit notes' remainder as credits.
+    docs = scope.apply(Document.objects.filter(status__in=OPEN_STATUSES, issue_date__lte=as_of), "customer")
+    key = key_path(by, "customer")
+    fields = ["currency", *([key] if key else [])]
+    aggs = {f"b{i}": _csum(c & DEBIT, milli("open_amount")) for i, c in enumerate(conds)}
+    aggs |= {
+        "disputed": _csum(DEBIT & Q(attributes__disputed=True), milli("open_amount")),
+        "credits": _csum(Q(kind=DocumentKind.CREDIT_NOTE), milli("open_amount")),
+        "n": _csum(DEBIT, Value(1)),
+    }
+    for ccy, *rest in _rows(docs, fields, **aggs):
+        k = rest.pop(0) if key else None
+        _acc(out, k, ccy, rest)
+
+    # 2. Allocations dated after as_of had not happened yet: back into the document's bucket, and
+    #    back into the unapplied credits of the payment or credit note they came from.
+    if Allocation.objects.filter(date__gt=as_of).exists():
+        allocs = scope.apply(Allocation.objects.filter(date__gt=as_of), "document__customer")
+        key = key_path(by, "document__customer")
+        fields = ["document__currency", *([key] if key else [])]
+        issued = Q(document__issue_date__lte=as_of)
+        unapplied_then = Q(source=AllocationSource.PAYMENT, payment__received_date__lte=as_of) | Q(
+            source=AllocationSource.CREDIT_NOTE, credit_note__issue_date__lte=as_of
+        )
+        aggs = {f"b{i}": _csum(c & issued, milli("amount")) for i, c in enumerate(bucket_conditions("document__due_date", as_of))}
+        aggs |= {
+            "disputed": _csum(issued & Q(document__attributes__disputed=True), milli("amount")),
+            "credits": _csum(unapplied_then, milli("amount")),
+            "n": Count("document_id", distinct=True, filter=issued & Q(document__open_amount=0)),
+        }
+        for ccy, *rest in _rows(allocs, fields, **aggs):
+            k = rest.pop(0) if key else None
+            if any(rest):
+                _acc(out, k, ccy, rest)
+
+    # 3. Unapplied cash now on payments received by as_of.
+    pays = scope.apply(Payment.objects.filter(unapplied_amount__gt=0, received_date__lte=as_of), "customer")
+    key = key_path(by, "customer")
+    fields = ["currency", *([key] if key else [])]
+    for ccy, *rest in _rows(pays, fields, s=Sum(milli("unapplied_amount"))):
+        k = rest.pop(0) if key else None
+        _acc(out, k, ccy, [0] * (N + 1) + [rest[0]])
+    return out
+
+
+def snapshot_exists(*, as_of: dt.date) -> bool:
+    return BalanceSnapshot.objects.filter(date=as_of).exists()
+
+
+def balances_from_snapshots(*, as_of: dt.date, by: str | None, scope: Scope = Scope()) -> RawBalances:
+    """The same figures as `balances_live`, read from the snapshots taken for `as_of`."""
+    check_grouping(by)
+    qs = scope.apply(BalanceSnapshot.objects.filter(date=as_of), "customer")
+    key = key_path(by, "customer")
+    fields = ["currency", *([key] if key else [])]
+    aggs = {f"b{i}": Sum(milli(f)) for i, f in enumerate(BUCKET_FIELDS)}
+    aggs |= {"disputed": Sum(milli("disputed")), "credits": Sum(milli("unapplied")), "n": Sum("documents")}
+    out: RawBalances = {}
+    for ccy, *rest in _rows(qs, fields, **aggs):
+        k = rest.pop(0) if key else None
+        _acc(out, k, ccy, rest)
+    return out
+
+
+def balances_at(*, as_of: dt.date, by: str | None, scope: Scope = Scope(), source: str = "live") -> RawBalances:
+    """`source="auto"` reads the snapshots of `as_of` when there are any, and the ledger otherwise."""
+    if source == "snapshot" or (source == "auto" and snapshot_exists(as_of=as_of)):
+        return balances_from_snapshots(as_of=as_of, by=by, scope=scope)
+    return balances_live(as_of=as_of, by=by, scope=scope)
+
+
+@dataclass
+class Balance:
+    """Balances of one group in the reporting currency (exact Decimals, not yet rounded)."""
+
+    buckets: list[Decimal] = field(default_factory=lambda: [Decimal(0)] * N)
+    disputed: Decimal = Decimal(0)
+    unapplied: Decimal = Decimal(0)
+    documents: int = 0
+
+    @property
+    def open_total(self) -> Decimal:
+        return sum(self.buckets, Decimal(0))
+
+    @property
+    def total_ar(self) -> Decimal:
+        """Open items less unapplied cash and credits (KPIS.md §0)."""
+        return self.open_total - self.unapplied
+
+    @property
+    def current(self) -> Decimal:
+        return self.buckets[0]
+
+    def bucket_map(self) -> dict[str, Decimal]:
+        return dict(zip(BUCKETS, self.buckets, strict=True))
+
+
+def balances_convert(raw: RawBalances, *, as_of: dt.date, fx: FxTable) -> dict[Key, Balance]:
+    """Per group in the reporting currency, at the rate of `as_of` (balances: period-end rate)."""
+    out: dict[Key, Balance] = {}
+    for (key, ccy), values in sorted(raw.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        rate = fx.rate(ccy, as_of)
+        b = out.setdefault(key, Balance())
+        for i in range(N):
+            b.buckets[i] += to_amount(values[i]) * rate
+        b.disputed += to_amount(values[N]) * rate
+        b.unapplied += to_amount(values[N + 1]) * rate
+        b.documents += values[N + 2]
+    return out
+
+
+# --- flows in date ranges (sales, cash, write-offs) -------------------------------------------------
+
+
+DateRange = tuple[dt.date, dt.date]
+
+
+def range_sums(
+    qs: QuerySet[Any],
+    *,
+    currency_path: str,
+    key: str | None,
+    date_path: str,
+    amounts: Mapping[str, Any],
+    ranges: Sequence[DateRange],
+    fx: FxTable,
+) -> dict[Key, dict[str, list[Decimal]]]:
+    """Σ each amount expression (thousandths) per group and date range, in the reporting currency.
+
+    Rows in the reporting currency are summed per group; rows in other currencies per group and
+    transaction date, so each day converts at its own rate (KPIS.md §0: transaction-date rate).
+    """
+    lo = min(r[0] for r in ranges)
+    hi = max(r[1] for r in ranges)
+    qs = qs.filter(**{f"{date_path}__gte": lo, f"{date_path}__lte": hi})
+    aggs = {
+        f"{name}_{i}": _csum(Q(**{f"{date_path}__gte": a, f"{date_path}__lte": b}), expr)
+        for name, expr in amounts.items()
+        for i, (a, b) in enumerate(ranges)
+    }
+    out: dict[Key, dict[str, list[Decimal]]] = {}
+
+    def add(k: Key, values: Sequence[Any], rate: Decimal) -> None:
+        slot = out.setdefault(k, {name: [Decimal(0)] * len(ranges) for name in amounts})
+        it = iter(values)
+        for name in amounts:
+            for i in range(len(ranges)):
+                v = _int(next(it))
+                if v:
+                    slot[name][i] += to_amount(v) * rate
+
+    home = ([key] if key else [])
+    for row in _rows(qs.filter(**{currency_path: fx.target}), home, **aggs):
+        add(row[0] if key else None, row[1:] if key else row, Decimal(1))
+    foreign = qs.exclude(**{currency_path: fx.target})
+    for row in _rows(foreign, [currency_path, date_path, *home], **aggs):
+        ccy, day, *rest = row
+        k = rest.pop(0) if key else None
+        if any(rest):
+            add(k, rest, fx.rate(ccy, day))
+    return out
+
+
+def credit_sales(*, ranges: Sequence[DateRange], by: str | None, scope: Scope, fx: FxTable) -> dict[Key, list[Decimal]]:
+    """Net credit sales per range: invoices and debit notes issued in it − credit notes issued in it."""
+    docs = scope.apply(Document.objects.all(), "customer")
+    signed = Case(
+        When(kind=DocumentKind.CREDIT_NOTE, then=-milli("amount")), default=milli("amount"), output_field=BigIntegerField()
+    )
+    sums = range_sums(docs, currency_path="currency", key=key_path(by, "customer"), date_path="issue_date",
+                      amounts={"sales": signed}, ranges=ranges, fx=fx)
+    return {k: v["sales"] for k, v in sums.items()}
+
+
+@dataclass
+class CashFigures:
+    """Payment applications in a period: the amount and the amount-weighted day counts (KPIS.md §9)."""
+
+    amount: Decimal = Decimal(0)
+    days_to_pay: Decimal = Decimal(0)  # Σ amount × (paid − invoice date)
+    terms: Decimal = Decimal(0)  # Σ amount × (due − invoice date)
+    beyond: Decimal = Decimal(0)  # Σ amount × (paid − due), signed
+    late_only: Decimal = Decimal(0)  # Σ amount × max(0, paid − due)
+
+
+def cash_applied(*, period: DateRange, by: str | None, scope: Scope, fx: FxTable) -> dict[Key, CashFigures]:
+    """Cash applied to documents in the period, converted at the application date's rate."""
+    allocs = scope.apply(Allocation.objects.filter(source=AllocationSource.PAYMENT), "document__customer")
+    amount = milli("amount")
+    to_pay = DaysBetween(F("date"), F("document__issue_date"))
+    terms = DaysBetween(F("document__due_date"), F("document__issue_date"))
+    beyond = DaysBetween(F("date"), F("document__due_date"))
+    sums = range_sums(
+        allocs, currency_path="currency", key=key_path(by, "document__customer"), date_path="date",
+        amounts={
+            "amount": amount,
+            "days_to_pay": amount * to_pay,
+            "terms": amount * terms,
+            "beyond": amount * beyond,
+            "late_only": amount * Greatest(beyond, Value(0)),
+        },
+        ranges=[period], fx=fx,
+    )
+    out = {}
+    for k, v in sums.items():
+        out[k] = CashFigures(
+            amount=v["amount"][0], days_to_pay=v["days_to_pay"][0], terms=v["terms"][0], beyond=v["beyond"][0],
+            late_only=v["late_only"][0],
+        )
+    return out
+
+
+def write_offs(*, period: DateRange, by: str | None, scope: Scope, fx: FxTable) -> dict[Key, Decimal]:
+    """Write-offs booked in the period (realised losses), at the write-off date's rate."""
+    qs = scope.apply(WriteOff.objects.all(), "document__customer")
+    sums = range_sums(qs, currency_path="currency", key=key_path(by, "document__customer"), date_path="date",
+                      amounts={"w": milli("amount")}, ranges=[period], fx=fx)
+    return {k: v["w"][0] for k, v in sums.items()}
+
+
+def currencies_in_use() -> list[str]:
+    """Currencies of the documents and payments, most used first."""
+    counts: dict[str, int] = defaultdict(int)
+    for ccy, n in Document.objects.order_by().values_list("currency").annotate(n=Count("id")).values_list("currency", "n"):
+        counts[ccy] += n
+    return sorted(counts, key=lambda c: (-counts[c], c))
+
+
+# --- roll rates: each document's bucket at two month ends -----------------------------------------
+
+
+WRITTEN_OFF_COL = N
+PAID_COL = N + 1
+
+
+def _allocated_upto(day: dt.date, *, source: str | None = None) -> Coalesce:
+    qs = Allocation.objects.filter(document=OuterRef("pk"), date__lte=day)
+    if source:
+        qs = qs.filter(source=source)
+    total = qs.order_by().values("document").annotate(s=Sum(milli("amount"))).values("s")
+    return Coalesce(Subquery(total, output_field=BigIntegerField()), Value(0), output_field=BigIntegerField())
+
+
+def migration_cells(
+    *, prev: dt.date, curr: dt.date, by: str | None, scope: Scope
+) -> dict[tuple[Key, str], dict[tuple[int, int], int]]:
+    """Per (group, currency): {(bucket at prev, state at curr): Σ balance at prev} in thousandths.
+
+    The state at `curr` is the bucket index (0-5) when the document is still open, `WRITTEN_OFF_COL`
+    when it closed with a write-off, `PAID_COL` otherwise (paid or credited). Only documents open at
+    the end of `prev` take part (the cohort of KPIS.md §7).
+    """
+    check_grouping(by)
+    docs = Document.objects.filter(DEBIT, issue_date__lte=prev).filter(
+        Q(closed_date__isnull=True) | Q(closed_date__gt=prev)
+    )
+    docs = scope.apply(docs, "customer")
+    open_prev = milli("amount") - _allocated_upto(prev)
+    open_curr = milli("amount") - _allocated_upto(curr)
+    docs = docs.annotate(open_prev=open_prev, open_curr=open_curr).filter(open_prev__gt=0)
+    prev_bucket = Case(
+        *(When(c, then=Value(i)) for i, c in enumerate(bucket_conditions("due_date", prev))), output_field=IntegerField()
+    )
+    written_off = Exists(Allocation.objects.filter(document=OuterRef("pk"), source=AllocationSource.WRITE_OFF, date__lte=curr))
+    curr_state = Case(
+        *(When(Q(open_curr__gt=0) & c, then=Value(i)) for i, c in enumerate(bucket_conditions("due_date", curr))),
+        When(written_off, then=Value(WRITTEN_OFF_COL)),
+        default=Value(PAID_COL),
+        output_field=IntegerField(),
+    )
+    docs = docs.annotate(bp=prev_bucket, sc=curr_state)
+    key = key_path(by, "customer")
+    fields = ["currency", *([key] if key else []), "bp", "sc"]
+    out: dict[tuple[Key, str], dict[tuple[int, int], int]] = {}
+    for row in _rows(docs, fields, bal=Sum("open_prev")):
+        ccy = row[0]
+        k = row[1] if key else None
+        bp, sc, bal = row[-3], row[-2], row[-1]
+        cell = out.setdefault((k, ccy), {})
+        cell[(bp, sc)] = cell.get((bp, sc), 0) + _int(bal)
+    return out
+
+
+def migration_convert(
+    raw: Mapping[tuple[Key, str], Mapping[tuple[int, int], int]], *, as_of: dt.date, fx: FxTable
+) -> dict[Key, dict[tuple[int, int], Decimal]]:
+    out: dict[Key, dict[tuple[int, int], Decimal]] = {}
+    for (k, ccy), cells in raw.items():
+        rate = fx.rate(ccy, as_of)
+        slot = out.setdefault(k, {})
+        for cell, v in cells.items():
+            slot[cell] = slot.get(cell, Decimal(0)) + to_amount(v) * rate
+    return out
+
+
+# --- dates ---------------------------------------------------------------------------------------------
+
+
+def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start 00:00, end+1 00:00) in the company's time zone, for filtering datetimes by business date."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    return (dt.datetime.combine(start, dt.time(), zone), dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone))
