@@ -7,15 +7,22 @@
 Each back-end runs in its own child process (Django is configured once per process), so peak RSS
 (`ru_maxrss`) is that import's alone. PostgreSQL gets a scratch database made and dropped by Django's
 test-database creation (`arrears_import_bench_<pid>`; the role needs CREATEDB). Timings on a shared machine are noisy:
-CPU seconds and /proc/loadavg are reported beside wall time.
+CPU seconds (this process, and the PostgreSQL backend's when the server runs on this machine and /proc shows it;
+parallel index-build workers are not counted) and /proc/loadavg are reported beside wall time.
+
+After the import, the aging report by customer over all the imported documents is timed (median of 3): as of
+the day after the last payment (nothing to reconstruct) and as of a day in the middle of the year (allocations dated
+later are added back).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +37,33 @@ def loadavg() -> list[float]:
         return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
     except OSError:
         return []
+
+
+def backend_cpu(connection) -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend, when the server runs here and /proc shows it."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_aging(as_of: dt.date, repeat: int = 3) -> dict:
+    from arrears.ledger.aging import aging_report
+
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        report = aging_report(as_of=as_of, by="customer")
+        times.append(time.perf_counter() - t0)
+    return {"as_of": as_of.isoformat(), "median_s": round(statistics.median(times), 3),
+            "runs_s": [round(t, 3) for t in times], "rows": len(report.rows),
+            "documents": sum(t.document_count for t in report.totals)}
 
 
 def generate(path: Path, rows: int, *, paid_share: float, seed: int = 20260101) -> dict:
@@ -93,24 +127,35 @@ def child(csv_path: str, database_url: str) -> dict:
         data = Path(csv_path).read_bytes()
         load_before = loadavg()
         stages: dict[str, float] = {}
+        stage_cpu: dict[str, float] = {}
+        s0 = backend_cpu(connection)
         t0, c0 = time.perf_counter(), time.process_time()
 
         def progress(stage: str, done: int, total: int) -> None:
-            stages.setdefault(stage, round(time.perf_counter() - t0, 2))
+            if stage not in stages:
+                stages[stage] = round(time.perf_counter() - t0, 2)
+                stage_cpu[stage] = round(time.process_time() - c0, 2)
 
         outcome = import_run_execute(data=data, file_name=Path(csv_path).name, profile_name="arrears-documents",
                                      business_unit_code="BENCH", progress=progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        s1 = backend_cpu(connection)
+        server_cpu = round(s1 - s0, 2) if s0 is not None and s1 is not None else None
         result = import_result_json(outcome.run)
         if result["status"] != "ok":
             raise SystemExit(f"import rejected: {result['errors'][:3]}")
         rows = result["rows"]
         docs = Document.objects.count()
+        peak_rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        load_after = loadavg()
+        aging = [time_aging(dt.date(2026, 4, 1)), time_aging(dt.date(2025, 6, 30))]
         return {
             "backend": vendor, "rows": rows, "documents_in_db": docs, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-            "rows_per_s": round(rows / wall), "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "stage_started_at_s": stages, "counts": result["counts"],
-            "loadavg_before": load_before, "loadavg_after": loadavg(),
+            "server_cpu_s": server_cpu, "rows_per_s": round(rows / wall),
+            "rows_per_cpu_s": round(rows / (cpu + (server_cpu or 0))),
+            "peak_rss_mib": peak_rss, "stage_started_at_s": stages, "stage_cpu_at_s": stage_cpu,
+            "counts": result["counts"], "loadavg_before": load_before, "loadavg_after": load_after,
+            "aging": aging, "loadavg_after_aging": loadavg(),
         }
     finally:
         if created_test_db:
@@ -148,9 +193,15 @@ def main() -> None:
     print(f"generated {gen['rows']:,} rows ({gen['customers']:,} customers, {gen['payments']:,} payments, "
           f"{gen['bytes'] / 1e6:.0f} MB) in {gen['seconds']} s")
     for r in runs:
-        print(f"{r['backend']:>10}: {r['rows_per_s']:>9,} rows/s  wall {r['wall_s']} s  cpu {r['cpu_s']} s  "
-              f"peak RSS {r['peak_rss_mib']} MiB  load {r['loadavg_before']} -> {r['loadavg_after']}")
+        server = f" + server {r['server_cpu_s']} s" if r["server_cpu_s"] is not None else ""
+        print(f"{r['backend']:>10}: {r['rows_per_s']:>9,} rows/s  wall {r['wall_s']} s  cpu {r['cpu_s']} s{server} "
+              f"({r['rows_per_cpu_s']:,} rows per CPU second)  peak RSS {r['peak_rss_mib']} MiB  "
+              f"load {r['loadavg_before']} -> {r['loadavg_after']}")
         print(f"{'':>10}  stages started at (s): {r['stage_started_at_s']}")
+        print(f"{'':>10}  client CPU by then (s): {r['stage_cpu_at_s']}")
+        for a in r["aging"]:
+            print(f"{'':>10}  aging by customer as of {a['as_of']}: median {a['median_s']} s of {a['runs_s']} "
+                  f"({a['rows']:,} rows, {a['documents']:,} open documents)")
 
 
 if __name__ == "__main__":

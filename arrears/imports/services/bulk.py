@@ -14,8 +14,9 @@ transaction (so a rejected or failed import still rolls back everything, DDL inc
   anti-join per key instead of a trigger per row. The loaded tables are then `ANALYZE`d.
 * both: when the table holds no more rows than the load adds, drops its secondary (non-unique, not
   constraint-backed) indexes and rebuilds them after the load; a sort-based build is several times
-  cheaper than maintaining them row by row. On a table much larger than the load, rebuilding would
-  cost more than it saves, so the indexes stay.
+  cheaper than maintaining them row by row. PostgreSQL does the same with the table's unique
+  constraints (external ids), which are re-added, and so checked again, before the commit. On a
+  table much larger than the load, rebuilding would cost more than it saves, so the indexes stay.
 
 The price on PostgreSQL: dropping a foreign key takes an ACCESS EXCLUSIVE lock on both its table and
 the table it references, so until the import commits other sessions wait even to *read* the
@@ -40,7 +41,7 @@ PG_MAINTENANCE_WORK_MEM = "256MB"  # for the index rebuilds, this transaction on
 
 
 @dataclass
-class ForeignKey:
+class Constraint:
     table: str
     name: str
     definition: str  # pg_get_constraintdef(): "FOREIGN KEY (x) REFERENCES t(id) DEFERRABLE INITIALLY DEFERRED"
@@ -58,7 +59,8 @@ class BulkLoad:
     """What bulk mode took apart and must put back; empty when nothing qualified."""
 
     tables: list[str] = field(default_factory=list)
-    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    foreign_keys: list[Constraint] = field(default_factory=list)
+    uniques: list[Constraint] = field(default_factory=list)  # PostgreSQL unique constraints, rebuilt like indexes
     indexes: list[Index] = field(default_factory=list)
 
     @property
@@ -134,7 +136,7 @@ def _pg_begin(tables: list[str], rebuild: set[str]) -> BulkLoad:
             )
             for name, definition, target in cur.fetchall():
                 if target in ledger:  # not e.g. the customer's collector: that would lock the users
-                    load.foreign_keys.append(ForeignKey(table, name, definition))
+                    load.foreign_keys.append(Constraint(table, name, definition))
             if table in rebuild:
                 cur.execute(
                     """SELECT ic.relname, pg_get_indexdef(i.indexrelid)
@@ -145,8 +147,20 @@ def _pg_begin(tables: list[str], rebuild: set[str]) -> BulkLoad:
                     [qn(table)],
                 )
                 load.indexes.extend(Index(table, name, sql) for name, sql in cur.fetchall())
+                # Unique constraints too (external ids): the import has matched every key already, so a
+                # duplicate cannot appear, and if one did, re-adding the constraint fails the import.
+                cur.execute(
+                    """SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+                       WHERE c.contype = 'u' AND c.conrelid = %s::regclass
+                         AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)
+                       ORDER BY c.conname""",
+                    [qn(table)],
+                )
+                load.uniques.extend(Constraint(table, name, definition) for name, definition in cur.fetchall())
         for fk in load.foreign_keys:
             cur.execute(f"ALTER TABLE {qn(fk.table)} DROP CONSTRAINT {qn(fk.name)}")
+        for unique in load.uniques:
+            cur.execute(f"ALTER TABLE {qn(unique.table)} DROP CONSTRAINT {qn(unique.name)}")
         for index in load.indexes:
             cur.execute(f"DROP INDEX {qn(index.name)}")
         cur.execute("SELECT set_config('lock_timeout', %s, true)", [previous_timeout])
@@ -159,10 +173,12 @@ def _pg_end(load: BulkLoad) -> None:
     # and CREATE INDEX: run them now (Django's own SET CONSTRAINTS ALL IMMEDIATE / DEFERRED).
     connection.check_constraints()
     with connection.cursor() as cur:
-        if load.indexes:
+        if load.indexes or load.uniques:
             cur.execute("SELECT set_config('maintenance_work_mem', %s, true)", [PG_MAINTENANCE_WORK_MEM])
-            for index in load.indexes:
-                cur.execute(index.create_sql)
+        for unique in load.uniques:
+            cur.execute(f"ALTER TABLE {qn(unique.table)} ADD CONSTRAINT {qn(unique.name)} {unique.definition}")
+        for index in load.indexes:
+            cur.execute(index.create_sql)
         for table in load.tables:
             cur.execute(f"ANALYZE {qn(table)}")
         for fk in load.foreign_keys:

@@ -73,6 +73,8 @@ def test_bulk_mode_writes_the_same_ledger_as_row_by_row_and_puts_the_schema_back
     assert load.indexes, "tables no bigger than the load have their secondary indexes rebuilt"
     if connection.vendor == "postgresql":
         assert {fk.table for fk in load.foreign_keys} == set(LEDGER_TABLES)
+        assert {u.name for u in load.uniques} >= {"customer_unique_external_id", "document_unique_external_id",
+                                                  "payment_unique_external_id"}
     assert ledger_content(other) == ledger_content(unit)
     assert schema_snapshot() == schema
     assert AuditEvent.objects.filter(action="import").count() == 2
