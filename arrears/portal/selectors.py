@@ -46,6 +46,13 @@ def portal_token_get_for_session(*, token_id: int, customer_id: int) -> PortalTo
     return token if token is not None and portal_token_is_live(token) else None
 
 
+def portal_token_get(*, pk: int) -> PortalToken:
+    token = PortalToken.objects.filter(pk=pk).first()
+    if token is None:
+        raise Http404("No such link")
+    return token
+
+
 def portal_token_list_for_customer(*, customer: Customer) -> QuerySet[PortalToken]:
     return PortalToken.objects.filter(customer=customer).order_by("-created_at", "-id")
 
