@@ -236,9 +236,9 @@ class _CustomerNames:
         for i, norm in enumerate(self.norm):
             if norm:
                 self.exact[norm].append(i)
-                for token in set(norm.split()):
-                    if len(token) >= 3:
-                        self.by_token[token].append(i)
+                # Blocks by the first three letters of each word: a typo later in a word still meets.
+                for prefix in {token[:3] for token in norm.split() if len(token) >= 3}:
+                    self.by_token[prefix].append(i)
 
     def lookup(self, name: str, min_similarity: float) -> tuple[list[int], float, bool]:
         """(customer ids, similarity, exact) for the best name; several ids when they tie."""
@@ -249,8 +249,8 @@ class _CustomerNames:
         if exact:
             return [self.ids[i] for i in exact], 1.0, True
         pool: set[int] = set()
-        for token in set(norm.split()):
-            rows = self.by_token.get(token)
+        for prefix in {token[:3] for token in norm.split() if len(token) >= 3}:
+            rows = self.by_token.get(prefix)
             if rows and len(rows) <= 500:  # a token shared by thousands of names tells nothing
                 pool.update(rows)
         best, best_ids = 0.0, []

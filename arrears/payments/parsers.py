@@ -386,7 +386,9 @@ def mt940_details(description: str) -> dict[str, str]:
 
 
 def _amount_text(raw: str, decimal_comma: bool | None) -> str:
-    s = re.sub(r"[^\d,.\-+]", "", raw.strip())
+    # Thousands spaces, apostrophes and currency signs go; anything else stays and fails to parse.
+    s = re.sub(r"^[A-Z]{3}\s*|\s*[A-Z]{3}$", "", raw.strip())
+    s = re.sub(r"[\s'\u00a0\u202f€$£¥]", "", s)
     if decimal_comma is None:
         if "," in s and "." in s:
             decimal_comma = s.rfind(",") > s.rfind(".")
