@@ -255,16 +255,22 @@ def gate_messages(*, rows: GateRows, as_of: dt.date, record: bool) -> GateOutcom
     representatives: dict[tuple[Any, ...], int] = {}
     for i, cls in class_of.items():
         representatives.setdefault(cls, i)
-    static_block: dict[tuple[Any, ...], bool] = {}
+    static_block: dict[tuple[Any, ...], tuple[str, str]] = {}  # class -> (rule, gate result); ("", "") = none
     if representatives:
         reps = list(representatives.items())
         decisions = compliance_gate_many(items=[_item(rows, i, out.planned_at[i]) for _, i in reps], record=False)
         for (cls, _), decision in zip(reps, decisions, strict=True):
             policy = policies[cls[0]]
             time_rules = {policy.time_rule_id, "HOLIDAY"}
-            static_block[cls] = any(
-                h.outcome.value in ("BLOCK", "REVIEW") and h.rule_id not in time_rules for h in decision.result.hits
-            )
+            stopping = [h for h in decision.result.hits
+                        if h.outcome.value in ("BLOCK", "REVIEW") and h.rule_id not in time_rules]
+            blocks = [h for h in stopping if h.outcome.value == "BLOCK"]
+            if blocks:
+                static_block[cls] = (blocks[0].rule_id, GateResult.BLOCKED.value)
+            elif stopping:
+                static_block[cls] = (stopping[0].rule_id, GateResult.REVIEW.value)
+            else:
+                static_block[cls] = ("", "")
 
     for profile, idx in batch.items():
         policy = policies[profile]
@@ -281,12 +287,19 @@ def gate_messages(*, rows: GateRows, as_of: dt.date, record: bool) -> GateOutcom
             is_call=np.asarray([CONTACT_CHANNELS[rows.channel[i]] == "phone" for i in idx], dtype=bool),
             calls_in_window=np.zeros(len(idx), dtype=np.int32),
             days_since_conversation=np.full(len(idx), -1, dtype=np.int32),
-            hold=np.asarray([static_block[class_of[i]] for i in idx], dtype=bool),
+            hold=np.asarray([bool(static_block[class_of[i]][0]) for i in idx], dtype=bool),
         )
         reasons = gate_batch(columns, policy)
         reasons = np.where(timed, reasons, reasons & ~TIME)
         for i, reason in zip(idx, reasons.tolist(), strict=True):
-            if reason & (TIME | HOLD):
+            if reason & HOLD:
+                # the class's own decision blocks every row of it whatever the time (e.g. TCPA: no
+                # consent for automated SMS): recorded with that rule, no decision row per contact
+                rule, result = static_block[class_of[i]]
+                out.result[i] = result
+                out.blocked_rule[i] = rule[:40]
+                out.batch_rows += 1
+            elif reason & TIME:
                 full.append(i)
             else:
                 out.result[i] = GateResult.ALLOWED.value
