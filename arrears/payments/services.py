@@ -328,12 +328,12 @@ def _post_bulk(statement: BankStatement, to_post: list[tuple[StatementLine, Line
     table = Document._meta.db_table
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET open_amount = %s, status = %s, closed_date = %s, updated_at = %s WHERE id = %s",  # noqa: S608
+            f"UPDATE {table} SET open_amount = %s, status = %s, closed_date = %s, updated_at = %s WHERE id = %s",
             updates,
         )
         rows = [(ops.adapt_datetimefield_value(stamp), payment.pk, line.pk) for (line, _), payment in zip(to_post, payments, strict=True)]
         cursor.executemany(
-            f"UPDATE {StatementLine._meta.db_table} SET status = 'matched', match_method = 'auto', "  # noqa: S608
+            f"UPDATE {StatementLine._meta.db_table} SET status = 'matched', match_method = 'auto', "
             "payment_id = %s, matched_at = %s WHERE id = %s",
             [(pk, at, line_pk) for at, pk, line_pk in rows],
         )

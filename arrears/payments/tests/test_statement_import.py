@@ -115,7 +115,8 @@ def test_the_same_file_is_refused_the_second_time(ledger, mixed):
         statement_import(file_name="copy.xml", content=content)
 
     assert err.value.code == StatementErrorCode.DUPLICATE_FILE
-    assert "copy.xml" in err.value.message and "already imported" in err.value.message
+    assert "copy.xml" in err.value.message
+    assert "already imported" in err.value.message
     assert BankStatement.objects.count() == 1
 
 
@@ -178,8 +179,10 @@ def test_dry_run_reports_the_match_rate_and_writes_nothing(ledger, mixed):
     result = statement_import(file_name="s.xml", content=camt053([e for e, _ in mixed]), dry_run=True)
 
     assert result.statement is None
-    assert result.report["auto_matched"] == 10 and result.report["dry_run"] is True
-    assert BankStatement.objects.count() == 0 and Payment.objects.count() == 0
+    assert result.report["auto_matched"] == 10
+    assert result.report["dry_run"] is True
+    assert BankStatement.objects.count() == 0
+    assert Payment.objects.count() == 0
     assert Document.objects.filter(status="paid").count() == 0
 
 
@@ -195,5 +198,6 @@ def test_an_invoice_number_in_the_text_pays_the_invoice(ledger):
     result = statement_import(file_name="one.csv", content=csv_text([Entry("100.00", "Invoice AC-0001001")]).encode())
 
     line = result.statement.lines.get()
-    assert line.status == "matched" and float(line.confidence) >= 0.9
+    assert line.status == "matched"
+    assert float(line.confidence) >= 0.9
     assert ledger["docs"]["AC-0001001"].__class__.objects.get(external_id="AC-0001001").status == "paid"
