@@ -18,6 +18,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import QuerySet, Sum
 
+from arrears.common.money import quantize
 from arrears.compliance.models import ContactAttempt, Direction
 from arrears.ledger.models import ZERO, Document, DocumentKind, DocumentStatus
 from arrears.scoring.models import EarlyWarning, ModelKind, ModelVersion, Prediction
@@ -240,7 +241,9 @@ def forecast_buckets(
         week = max((when - as_of).days, 0) // 7
         sums[(currency, unit)][min(week, weeks)] += amount
     out = []
-    for (currency, unit), row in sorted(sums.items()):
+    for (currency, unit), sums_row in sorted(sums.items()):
+        # SQLite hands back sums with spare digits: show each at the currency's exponent (exact sums)
+        row = [quantize(x, currency) for x in sums_row]
         out.append({
             "currency": currency, "business_unit": unit,
             "weeks": [{"week": i, "start": week_start(as_of, i), "amount": row[i]} for i in range(weeks)],

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from django.db.models import Q, Sum
 
+from arrears.common.money import quantize
 from arrears.ledger.models import ZERO, Allocation, AllocationSource, Document
 from arrears.scoring.selectors import DEBIT_KINDS, forecast_buckets, payment_portfolio_load
 from arrears.scoring.services.predictions import predictions_compute
@@ -87,7 +88,8 @@ def forecast_backtest(*, as_of: dt.date, weeks: int = 13) -> dict[str, Any]:
         collected[(currency, unit)][(date - as_of).days // 7] += amount or ZERO
     groups = []
     for group in forecast:
-        actual = collected.get((group["currency"], group["business_unit"]), [ZERO] * weeks)
+        actual = [quantize(x, group["currency"])
+                  for x in collected.get((group["currency"], group["business_unit"]), [ZERO] * weeks)]
         f = [w["amount"] for w in group["weeks"]]
         figures = forecast_accuracy_figures(f, actual)
         groups.append({
