@@ -877,10 +877,32 @@ def dunning_run(*, as_of: dt.date, partitions: int | None = None, wait: bool = T
         if wait:
             run = _wait(run.pk)
     else:
-        for p in range(partitions):
-            run_partition_execute(run_id=run.pk, partition=p)
+        threads = min(int(getattr(settings, "DUNNING_THREADS", 1)), partitions)
+        if threads > 1:
+            _run_threads(run.pk, partitions, threads)
+        else:
+            for p in range(partitions):
+                run_partition_execute(run_id=run.pk, partition=p)
         run.refresh_from_db()
     return run, False
+
+
+def _run_threads(run_id: int, partitions: int, threads: int) -> None:
+    """Partitions in parallel threads of this process, each on its own database connection: the
+    database does most of a partition's work, so two threads keep two cores busy (PostgreSQL only)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def one(p: int) -> None:
+        try:
+            run_partition_execute(run_id=run_id, partition=p)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(one, p) for p in range(partitions)]:
+            future.result()
 
 
 def _wait(run_id: int) -> DunningRun:
