@@ -33,7 +33,6 @@ from arrears.portal import conf
 from arrears.portal.errors import PortalError
 from arrears.portal.forms import (
     DisputeForm,
-    DocumentChoiceForm,
     MandateForm,
     PayForm,
     PlanForm,
@@ -239,11 +238,10 @@ def pay(request: HttpRequest) -> HttpResponse:
     choices = _doc_choices(customer)
     methods = _methods(customer)
     if request.method == "GET":
-        picked = DocumentChoiceForm(request.GET, document_choices=choices)
-        if not picked.is_valid():
-            messages.error(request, " ".join(picked.errors.get("documents", ["Choose at least one document."])))
+        ids = [int(i) for i in request.GET.getlist("documents") if i.isdigit()]
+        if not ids:
+            messages.error(request, "Choose at least one document to pay.")
             return redirect("portal:home")
-        ids = picked.cleaned_data["documents"]
         form = PayForm(initial={"documents": ids, "idempotency_key": uuid.uuid4().hex,
                                 "method": methods[0][0] if methods else ""}, document_choices=choices)
     else:

@@ -125,9 +125,10 @@ def _intent_create(
     *, customer: Customer, documents: Sequence[Document], method: str, idempotency_key: str, **fields: Any
 ) -> PaymentIntent:
     currency, total = _lines(documents)
+    fields.setdefault("status", IntentStatus.PENDING)
     intent = PaymentIntent.objects.create(
         customer=customer, method=method, amount=total, currency=currency, idempotency_key=idempotency_key[:64],
-        status=IntentStatus.PENDING, **fields,
+        **fields,
     )
     PaymentIntentLine.objects.bulk_create(
         [PaymentIntentLine(intent=intent, document=d, amount=d.open_amount) for d in documents]

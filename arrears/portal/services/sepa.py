@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +29,7 @@ from sepaxml import SepaDD
 
 from arrears.audit.services import audit_record
 from arrears.common.clock import today
-from arrears.common.money import to_minor
+from arrears.common.money import quantize, to_minor
 from arrears.ledger.models import ZERO, Document, DocumentKind, Payment
 from arrears.portal.errors import PortalError, PortalErrorCode
 from arrears.portal.models import (
@@ -43,6 +44,14 @@ from arrears.portal.models import (
 from arrears.portal.services.payments import direct_debit_intent_create, intent_settle
 
 SCHEMA = "pain.008.001.02"
+# sepaxml 2.7 tests an ElementTree element's truth value; harmless today, a DeprecationWarning on 3.12.
+_SEPAXML_WARNING = "Testing an element's truth value"
+
+
+def _sepa_add(sepa: SepaDD, payment: dict[str, object]) -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_SEPAXML_WARNING, category=DeprecationWarning)
+        sepa.add_payment(payment)
 
 
 @dataclass
@@ -126,7 +135,7 @@ def sepa_collection_export(
         used[mandate.pk] += 1
         docs = ", ".join(line.document.external_id for line in intent.lines.select_related("document"))
         end_to_end = f"ARR-DD-{intent.pk}"
-        sepa.add_payment({
+        _sepa_add(sepa, {
             "name": mandate.debtor_name, "IBAN": mandate.iban, "BIC": mandate.bic,
             "amount": to_minor(intent.amount, "EUR"), "type": seq, "collection_date": collection_date,
             "mandate_id": mandate.mandate_id, "mandate_date": mandate.signature_date,
@@ -134,11 +143,13 @@ def sepa_collection_export(
         })
         export.transactions.append({
             "intent": str(intent.pk), "customer": intent.customer.external_id, "mandate_id": mandate.mandate_id,
-            "amount": str(intent.amount), "sequence": seq, "end_to_end_id": end_to_end,
+            "amount": str(quantize(intent.amount, "EUR")), "sequence": seq, "end_to_end_id": end_to_end,
             "reference": intent.creditor_reference,
         })
-        export.total += intent.amount
-    export.xml = sepa.export(validate=True)
+        export.total = quantize(export.total + intent.amount, "EUR")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_SEPAXML_WARNING, category=DeprecationWarning)
+        export.xml = sepa.export(validate=True)
     export.message_id = str(sepa.msg_id)
     for intent in intents:
         intent.status = IntentStatus.SUBMITTED
