@@ -10,6 +10,7 @@ from arrears.disputes.models import DisputeReason
 from arrears.ledger.models import Contact, Customer, Document, DocumentKind
 from arrears.users.models import Team, User
 from arrears.worklist.models import CallOutcome, TargetPeriod, TargetScope
+from arrears.worklist.selectors import money_text
 
 # The keys 1-8 choose these outcomes on the call form, in this order.
 OUTCOME_KEYS = [(str(n), value, label) for n, (value, label) in enumerate(CallOutcome.choices, start=1)]
@@ -36,7 +37,7 @@ class CallLogForm(forms.Form):
         self.fields["documents"].queryset = (
             Document.objects.filter(customer=customer, open_amount__gt=0).exclude(kind=DocumentKind.CREDIT_NOTE).order_by("due_date", "id")
         )
-        self.fields["documents"].label_from_instance = lambda d: f"{d.external_id} · {d.open_amount} {d.currency} due {d.due_date}"
+        self.fields["documents"].label_from_instance = lambda d: f"{d.external_id} · {money_text(d.open_amount, d.currency)} open, due {d.due_date}"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -125,7 +125,7 @@ def _timeline_context(customer: Any) -> dict[str, Any]:
     trend = dbt_trend_for_customer(customer_id=customer.pk, as_of=as_of)
     return {
         "customer": customer, "entries": timeline_for_customer(customer_id=customer.pk, limit=TIMELINE_LIMIT),
-        "trend": trend, "chart": dbt_chart(trend), "contacts": contacts_with_consent(customer_id=customer.pk),
+        "trend": trend, "chart": dbt_chart(trend), "has_trend": any(p.settled for p in trend), "contacts": contacts_with_consent(customer_id=customer.pk),
     }
 
 

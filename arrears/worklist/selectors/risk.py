@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from babel.numbers import format_currency
 from django.apps import apps
@@ -40,9 +41,18 @@ AGE_W_DAYS = 90
 FOUR = Decimal("0.0001")
 
 
+@cache
+def _symbol(currency: str) -> str:
+    """The English symbol, with babel's no-break space after a letter code: "€", "$", "BHD\xa0"."""
+    return format_currency(Decimal(0), currency, locale="en", currency_digits=True).split("0")[0]
+
+
 def money_text(amount: Decimal, currency: str) -> str:
-    """"€12,400.00", "¥3,000", "BHD 1.250": the currency's symbol and minor unit (English locale)."""
-    return format_currency(quantize(amount, currency), currency, locale="en", currency_digits=True)
+    """"€12,400.00", "¥3,000", "BHD 1.250": the currency's symbol and minor unit (English locale, as babel
+    formats it; the symbol is looked up once per currency, the build formats thousands of amounts)."""
+    value = quantize(amount, currency)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{_symbol(currency)}{abs(value):,}"
 
 
 @dataclass

@@ -100,10 +100,12 @@ def worklist_candidates(*, as_of: dt.date, customer_ids: Iterable[int] | None = 
         else:
             raw.append((ItemSource.STRATEGY_ACTION, pk, customer_id, None,
                         f"strategy call step ({template_key or 'call'}) on {day(on)}", on, "collector"))
-    for event in scoped(
+    for pk, customer_id, kind, on, amount, currency, promised, seq, plan_id, inst_due, event_plan in scoped(
         PromiseEvent.objects.filter(kind__in=list(EVENT_SOURCES), date__gte=since, date__lte=as_of)
-    ).select_related("promise", "instalment", "customer__business_unit"):
-        raw.append((EVENT_SOURCES[event.kind], event.pk, event.customer_id, None, _event_reason(event), event.date, "collector"))
+    ).values_list("pk", "customer_id", "kind", "date", "amount", "promise__currency", "promise__promised_date",
+                  "instalment__sequence", "instalment__plan_id", "instalment__due_date", "plan_id"):
+        reason = _event_reason(kind, amount, currency or "", promised, seq, plan_id or event_plan, inst_due)
+        raw.append((EVENT_SOURCES[kind], pk, customer_id, None, reason, on, "collector"))
     for pk, customer_id, owner_id, reason, due, amount, currency in scoped(
         Dispute.objects.filter(status__in=HOLDING_STATUSES, due_date__lt=as_of)
     ).values_list("pk", "customer_id", "owner_id", "reason", "due_date", "disputed_amount", "currency"):
@@ -141,17 +143,16 @@ def worklist_candidates(*, as_of: dt.date, customer_ids: Iterable[int] | None = 
     return out
 
 
-def _event_reason(event: PromiseEvent) -> str:
-    currency = event.promise.currency if event.promise_id else event.customer.business_unit.home_currency
-    amount = f" ({money_text(event.amount, currency)} short)" if event.amount is not None else ""
-    if event.kind == PromiseEventKind.PROMISE_BROKEN:
-        return f"promise of {day(event.promise.promised_date)} broken{amount}"
-    if event.kind == PromiseEventKind.PROMISE_PARTIALLY_KEPT:
-        return f"promise of {day(event.promise.promised_date)} partially kept{amount}"
-    if event.kind == PromiseEventKind.INSTALMENT_MISSED and event.instalment_id:
-        inst = event.instalment
-        return f"instalment {inst.sequence} of plan {inst.plan_id} due {day(inst.due_date)} missed"
-    return f"payment plan {event.plan_id} defaulted"
+def _event_reason(kind: str, amount: Any, currency: str, promised: dt.date | None, seq: int | None, plan_id: int | None,
+                  inst_due: dt.date | None) -> str:
+    short = f" ({money_text(amount, currency)} short)" if amount is not None and currency else ""
+    if kind == PromiseEventKind.PROMISE_BROKEN and promised is not None:
+        return f"promise of {day(promised)} broken{short}"
+    if kind == PromiseEventKind.PROMISE_PARTIALLY_KEPT and promised is not None:
+        return f"promise of {day(promised)} partially kept{short}"
+    if kind == PromiseEventKind.INSTALMENT_MISSED and seq is not None and inst_due is not None:
+        return f"instalment {seq} of plan {plan_id} due {day(inst_due)} missed"
+    return f"payment plan {plan_id} defaulted"
 
 
 # --- what is on the worklist --------------------------------------------------------------------------

@@ -48,7 +48,8 @@ def test_next_account_opens_the_top_account_then_the_following_one(login, two_ac
     response = client.get("/worklist/next/")
     assert response.url == f"/worklist/customers/{first.pk}/?flow=next"
     page = client.get(response.url).content.decode()
-    assert 'data-key="1"' in page and "Log a call" in page
+    assert 'data-key="1"' in page
+    assert "Log a call" in page
     saved = client.post(f"/worklist/customers/{first.pk}/call/", {"outcome": "no_answer", "next": "next"})
     assert saved.url == f"/worklist/customers/{first.pk}/?flow=next&logged={CallLog.objects.get().pk}"
     assert client.get(f"/worklist/next/?after={first.pk}").url == f"/worklist/customers/{second.pk}/?flow=next"
