@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 COLOURS = ("#1f5fbf", "#e65100", "#2e7d32", "#6a1b9a")
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
 BUCKET_COLOURS = ("#2e7d32", "#9ccc65", "#fdd835", "#fb8c00", "#e53935", "#8e0000", "#4a148c")
-WIDTH, HEIGHT = 720, 260
+WIDTH, HEIGHT = 960, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 48
 
 

@@ -20,7 +20,7 @@ def _value(kpi: dict[str, Any]) -> Decimal | str:
 
 def kpi_report_table(report: KpiReport) -> Table:
     """One row per KPI, one column per group (the total first)."""
-    groups = [g for g in ([report.total] if report.total else [])] + list(report.groups)
+    groups = list([report.total] if report.total else []) + list(report.groups)
     header = ["KPI", "Unit", *(g.label for g in groups)]
     names = list(groups[0].kpis) if groups else []
     rows = [[name, groups[0].kpis[name]["unit"], *(_value(g.kpis[name]) for g in groups)] for name in names]

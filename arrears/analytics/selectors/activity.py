@@ -6,7 +6,6 @@ the pure functions of `arrears.analytics.kpis` as they are; calls are counted in
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -154,5 +153,5 @@ def labels_for(by: str | None, keys: set[Any]) -> dict[Any, str]:
     return chunks
 
 
-def _unused(_: dt.date) -> None:  # keeps the date import used for type checkers reading the module
+
     return None

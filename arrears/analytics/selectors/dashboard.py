@@ -18,9 +18,17 @@ from django.db.models import Sum
 
 from arrears.analytics import kpis as K
 from arrears.analytics.exports import Table, kpi_report_table
+from arrears.analytics.kpis.roll_rates import PAID, WRITTEN_OFF
 from arrears.analytics.models import ForecastSnapshot
 from arrears.analytics.selectors.fx import FxTable
-from arrears.analytics.selectors.kpis import KpiReport, bucket_title, display, kpi_report, month_end, months_back
+from arrears.analytics.selectors.kpis import (
+    KpiReport,
+    bucket_title,
+    display,
+    kpi_report,
+    month_end,
+    months_back,
+)
 from arrears.analytics.selectors.ledger import (
     Balance,
     Scope,
@@ -29,7 +37,6 @@ from arrears.analytics.selectors.ledger import (
     credit_sales,
     to_amount,
 )
-from arrears.analytics.kpis.roll_rates import PAID, WRITTEN_OFF
 from arrears.common.money import quantize
 from arrears.ledger.models import Allocation, AllocationSource
 

@@ -26,12 +26,12 @@ from arrears.analytics.selectors import activity
 from arrears.analytics.selectors.fx import FxTable
 from arrears.analytics.selectors.ledger import (
     BUCKETS,
-    N,
-    PAID_COL,
+    EVERYONE,
     WRITTEN_OFF_COL,
     Balance,
     CashFigures,
     Key,
+    N,
     Scope,
     balances_at,
     balances_convert,
@@ -264,7 +264,7 @@ def kpi_report(
     end: dt.date,
     by: str | None = None,
     currency: str | None = None,
-    scope: Scope = Scope(),
+    scope: Scope = EVERYONE,
     balance_source: str = "live",
 ) -> KpiReport:
     """Every KPI of [start, end] per group (`by`) and for the whole scope, in `currency`."""

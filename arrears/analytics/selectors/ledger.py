@@ -91,6 +91,9 @@ class Scope:
         return qs.filter(**{f"{prefix}collector_id__in": ids})
 
 
+EVERYONE = Scope()
+
+
 def check_grouping(by: str | None) -> None:
     if by is not None and by not in GROUPINGS:
         raise AnalyticsError(AnalyticsErrorCode.BAD_GROUPING, f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}")
@@ -186,7 +189,7 @@ def _acc(out: RawBalances, key: Key, ccy: str, values: Iterable[Any]) -> None:
         row[i] += _int(v)
 
 
-def balances_live(*, as_of: dt.date, by: str | None, scope: Scope = Scope()) -> RawBalances:
+def balances_live(*, as_of: dt.date, by: str | None, scope: Scope = EVERYONE) -> RawBalances:
     """Open balances per (group, currency) at the end of `as_of`, reconstructed from allocations."""
     check_grouping(by)
     out: RawBalances = {}
@@ -241,7 +244,7 @@ def snapshot_exists(*, as_of: dt.date) -> bool:
     return BalanceSnapshot.objects.filter(date=as_of).exists()
 
 
-def balances_from_snapshots(*, as_of: dt.date, by: str | None, scope: Scope = Scope()) -> RawBalances:
+def balances_from_snapshots(*, as_of: dt.date, by: str | None, scope: Scope = EVERYONE) -> RawBalances:
     """The same figures as `balances_live`, read from the snapshots taken for `as_of`."""
     check_grouping(by)
     qs = scope.apply(BalanceSnapshot.objects.filter(date=as_of), "customer")
@@ -256,7 +259,7 @@ def balances_from_snapshots(*, as_of: dt.date, by: str | None, scope: Scope = Sc
     return out
 
 
-def balances_at(*, as_of: dt.date, by: str | None, scope: Scope = Scope(), source: str = "live") -> RawBalances:
+def balances_at(*, as_of: dt.date, by: str | None, scope: Scope = EVERYONE, source: str = "live") -> RawBalances:
     """`source="auto"` reads the snapshots of `as_of` when there are any, and the ledger otherwise."""
     if source == "snapshot" or (source == "auto" and snapshot_exists(as_of=as_of)):
         return balances_from_snapshots(as_of=as_of, by=by, scope=scope)

@@ -46,3 +46,9 @@ def kpi_text(kpi: dict[str, Any]) -> str:
     from arrears.analytics.selectors.kpis import display
 
     return display(kpi)
+
+
+@register.filter
+def reason_text(reason: str | None) -> str:
+    """NO_EVALUATED_PROMISES -> "no evaluated promises"."""
+    return (reason or "").replace("_", " ").lower()

@@ -11,7 +11,7 @@ from arrears.analytics.errors import AnalyticsError
 from arrears.analytics.models import BalanceSnapshot
 from arrears.analytics.selectors import Scope, balances_from_snapshots, balances_live, kpi_report
 from arrears.analytics.services import snapshot_backfill, snapshot_take
-from arrears.analytics.tests.ledger_fixtures import D, Q3, doc, pay
+from arrears.analytics.tests.ledger_fixtures import Q3, D, doc, pay
 from arrears.ledger.models import FxRate
 from arrears.ledger.tests.factories import BusinessUnitFactory, CustomerFactory
 

@@ -26,7 +26,8 @@ def test_json_prints_every_kpi_per_group_as_strings(ledger):
     labels = {g["label"]: g for g in doc["groups"]}
     assert labels["c2"]["kpis"]["dso"]["flags"] == ["NEGATIVE_AR"]
     cei = labels["c2"]["kpis"]["ptp_kept_rate_count"]
-    assert cei["value"] is None and cei["reason"] == "NO_EVALUATED_PROMISES"
+    assert cei["value"] is None
+    assert cei["reason"] == "NO_EVALUATED_PROMISES"
     assert {"dso", "bpdso", "add", "cei", "percent_current", "adp_w", "dbt_w", "ptp_kept_rate_count",
             "dispute_resolution_mean", "rpc_rate_per_attempt", "collector_attainment", "write_off_ratio_gross",
             "roll_rate:current->1-30"} <= set(doc["total"]["kpis"])

@@ -43,8 +43,11 @@ def test_head_sees_the_whole_portfolio(client, ledger, head):
     assert dashboard.total.kpis["dso"]["display"] == "98.00"
     assert dashboard.total.kpis["add"]["display"] == "58.00"
     assert "Whole portfolio" in page
-    assert '<svg id="aging-chart"' in page and '<svg id="dso-chart"' in page and '<svg id="cei-chart"' in page
-    assert len(dashboard.trend) == 12 and dashboard.trend[-1].dso["display"] == "98.00"
+    assert '<svg id="aging-chart"' in page
+    assert '<svg id="dso-chart"' in page
+    assert '<svg id="cei-chart"' in page
+    assert len(dashboard.trend) == 12
+    assert dashboard.trend[-1].dso["display"] == "98.00"
 
 
 def test_lead_sees_only_the_team(client, ledger, lead):
@@ -99,7 +102,8 @@ def test_csv_exports_parse_back(client, ledger, head, table):
         assert rows[1:] == [["Current", "2000.00"], ["1-30", "0.00"], ["31-60", "3000.00"], ["61-90", "0.00"],
                             ["91-120", "400.00"], ["120+", "0.00"]]
     if table == "trend":
-        assert rows[-1][0] == "2026-09" and rows[-1][4] == "98.00"
+        assert rows[-1][0] == "2026-09"
+        assert rows[-1][4] == "98.00"
     if table == "targets":  # c1 collected nothing in September against 500
         assert rows[1:] == [["c1", "500.00", "0.00", "0.00"]]
 
@@ -131,7 +135,8 @@ def test_monthly_pdf_report_contains_the_figures(client, ledger, head, tmp_path)
     pdf.write_bytes(response.content)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Collections report, September 2026" in text
-    assert "DSO" in text and "98.00" in text
+    assert "DSO" in text
+    assert "98.00" in text
     assert "58.00" in text  # ADD
     assert "4900.00" in text  # total AR
 

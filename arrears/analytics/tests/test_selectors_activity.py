@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from arrears.analytics.selectors import kpi_report
-from arrears.analytics.tests.ledger_fixtures import D, Q3
+from arrears.analytics.tests.ledger_fixtures import Q3, D
 
 pytestmark = pytest.mark.django_db
 
