@@ -493,11 +493,13 @@ def _add_unapplied_cash(groups: dict[tuple[Any, str], _Group], scope: _Scope, n:
     """Payments received by as_of with unapplied cash now."""
     pays = payment_list_visible(user=scope.user) if scope.user is not None else Payment.objects.all()
     qs = _restrict(
-        pays.filter(unapplied_amount__gt=0, received_date__lte=scope.as_of),
-        scope, customer_path="customer", currency_path="currency", gated=True,
+        pays.filter(unapplied_amount__gt=0), scope, customer_path="customer", currency_path="currency", gated=True,
     )
     key = scope.key_field("customer", "business_unit")
-    rows = _fetch(qs.order_by().values_list("currency", key).annotate(s=Sum(_milli("unapplied_amount"))))
+    # The date test sits in the sum, not in WHERE: with `received_date <= ?` in WHERE, SQLite
+    # (after ANALYZE) walks the (customer, received_date) index and reads every payment's row.
+    received = Q(received_date__lte=scope.as_of)
+    rows = _fetch(qs.order_by().values_list("currency", key).annotate(s=_conditional_sum(received, _milli("unapplied_amount"))))
     for ccy, k, total in rows:
         _group(groups, k, ccy, n)[n] += int(total or 0)
 
