@@ -28,6 +28,8 @@ urlpatterns = [
     path("aging/", include("arrears.web.aging_urls")),
     path("compliance/", include("arrears.compliance.urls")),
     path("communications/", include("arrears.communications.urls")),
+    path("worklist/", include("arrears.worklist.urls")),
+    path("api/", include("arrears.worklist.api_urls")),
     path("api/", include("arrears.compliance.api_urls")),
     path("", include("arrears.web.urls")),
 ]

@@ -35,6 +35,7 @@ from arrears.web.selectors import (
 from arrears.web.views import PAGE_SIZE, portfolio_scope, render_page
 
 TABS = (
+    ("timeline", "Timeline"),
     ("open", "Open items"),
     ("documents", "All documents"),
     ("payments", "Payments"),
@@ -72,6 +73,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 def _tab_context(request: HttpRequest, customer: Customer, tab: str) -> dict[str, Any]:
     number = page_number(request.GET.get("page"))
+    if tab == "timeline":
+        return {}  # the worklist app serves the timeline itself, loaded by htmx
     if tab == "open":
         page = page_fetch(customer_document_list(customer=customer, open_only=True), page=number, size=TAB_PAGE_SIZE)
         return {"page": page}
