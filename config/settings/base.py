@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "arrears.imports",
     "arrears.compliance",
     "arrears.analytics",
+    "arrears.portal",
     "arrears.payments",
     "arrears.worklist",
     "arrears.scoring",
