@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from arrears.common.clock import today
+from arrears.common.money import Money, quantize
 from arrears.disputes.errors import DisputeError
 from arrears.ledger.models import Customer
 from arrears.ledger.selectors import customer_get_for_user
@@ -139,7 +141,8 @@ def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         request.portal_token = token  # type: ignore[attr-defined]
         response = view(request, *args, **kwargs)
         add_never_cache_headers(response)
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" and CSRF refuses the POST.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
     return wrapped
@@ -150,8 +153,16 @@ def _ctx(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {"customer": customer, "unit": customer.business_unit, "today": today(), **extra}
 
 
+def _money_text(amount: Any, currency: str) -> str:
+    return Money(amount, currency).format("en")
+
+
+def _doc_label(d: Any) -> str:
+    return f"{d.external_id}: {_money_text(d.open_amount, d.currency)}, due {d.due_date.day} {d.due_date:%b %Y}"
+
+
 def _doc_choices(customer: Customer) -> list[tuple[int, str]]:
-    return [(d.pk, f"{d.external_id}: {d.open_amount} {d.currency}") for d in portal_open_documents(customer=customer)]
+    return [(d.pk, _doc_label(d)) for d in portal_open_documents(customer=customer)]
 
 
 def _form_errors(form: Any, exc: Exception) -> None:
@@ -351,7 +362,7 @@ def webhook(request: HttpRequest, provider: str) -> HttpResponse:
 def promise(request: HttpRequest) -> HttpResponse:
     customer = request.portal_customer  # type: ignore[attr-defined]
     open_docs = list(portal_open_documents(customer=customer))
-    choices = [(d.pk, f"{d.external_id}: {d.open_amount} {d.currency}, due {d.due_date}") for d in open_docs]
+    choices = [(d.pk, _doc_label(d)) for d in open_docs]
     currencies = sorted({d.currency for d in open_docs}) or [customer.business_unit.home_currency]
     policy = conf.promise_policy()
     if request.method == "POST":
@@ -373,11 +384,11 @@ def promise(request: HttpRequest) -> HttpResponse:
     else:
         preselect = [int(i) for i in request.GET.getlist("document") if i.isdigit()]
         picked = portal_documents_pick(customer=customer, ids=preselect) if preselect else []
-        amount = sum((d.open_amount for d in picked), start=0) or None
+        amount = quantize(sum((d.open_amount for d in picked), start=Decimal(0)), picked[0].currency) if picked else None
         form = PromiseForm(initial={"documents": preselect, "amount": amount,
                                     "currency": picked[0].currency if picked else currencies[0]},
                            document_choices=choices, currencies=currencies)
-    minimums = [(c, promise_minimum(balance=b, currency=c)) for c, b in portal_balances(customer=customer)]
+    minimums = [_money_text(promise_minimum(balance=b, currency=c), c) for c, b in portal_balances(customer=customer)]
     return render(request, "portal/promise.html", _ctx(
         request, form=form, policy=policy, minimums=minimums,
         latest=today() + dt.timedelta(days=policy.max_days),
@@ -420,7 +431,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     customer = request.portal_customer  # type: ignore[attr-defined]
     policy = conf.plan_policy()
     open_docs = list(portal_open_documents(customer=customer))
-    choices = [(d.pk, f"{d.external_id}: {d.open_amount} {d.currency}, due {d.due_date}") for d in open_docs]
+    choices = [(d.pk, _doc_label(d)) for d in open_docs]
     if request.method == "POST":
         form = PlanForm(request.POST, document_choices=choices)
         if form.is_valid():

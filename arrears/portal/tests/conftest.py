@@ -88,7 +88,7 @@ class FakeProvider:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 owner.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
                 n = len(owner.requests)

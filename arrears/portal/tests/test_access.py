@@ -32,7 +32,9 @@ def test_a_session_for_a_cannot_act_on_bs_documents(alice_portal, bob):
     response = alice_portal.post("/portal/promise/", {"documents": [b_doc.pk], "amount": "999.00", "currency": "EUR",
                                                       "promised_date": "2030-01-01"})
     assert response.status_code in (400, 404)
-    assert not Dispute.objects.exists() and not Promise.objects.exists() and not PaymentIntent.objects.exists()
+    assert not Dispute.objects.exists()
+    assert not Promise.objects.exists()
+    assert not PaymentIntent.objects.exists()
 
 
 def test_bs_payment_request_is_404_for_a(alice_portal, bob):
@@ -45,9 +47,11 @@ def test_bs_payment_request_is_404_for_a(alice_portal, bob):
 def test_the_document_pdf_and_the_statement_are_pdfs(alice_portal, alice):
     doc = alice[1][0]
     response = alice_portal.get(f"/portal/documents/{doc.pk}/pdf/")
-    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF-")
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
     statement = alice_portal.get("/portal/statement.pdf")
-    assert statement.status_code == 200 and statement.content.startswith(b"%PDF-")
+    assert statement.status_code == 200
+    assert statement.content.startswith(b"%PDF-")
     assert "attachment" in statement["Content-Disposition"]
 
 

@@ -31,7 +31,9 @@ def test_a_promise_within_policy_is_recorded_with_the_portal_channel(alice_porta
                                                       "promised_date": day, "note": "after our month end"})
     assert response.status_code == 302
     promise = Promise.objects.get(customer=customer)
-    assert promise.channel == "portal" and promise.amount == D("300.00") and list(promise.documents.all()) == [docs[1]]
+    assert promise.channel == "portal"
+    assert promise.amount == D("300.00")
+    assert list(promise.documents.all()) == [docs[1]]
     _portal_event(customer, "portal.promise")
     # The promise service's own create event is attributed to the portal too.
     assert AuditEvent.objects.get(object_type="promises.promise", action="create").actor_label == "portal:K-100"
@@ -71,7 +73,8 @@ def test_a_dispute_with_an_attachment_is_opened_and_audited(alice_portal, alice)
                                  {"reason": "quality", "comment": "Goods arrived broken", "attachment": upload})
     assert response.status_code == 302
     dispute = Dispute.objects.get(customer=customer)
-    assert dispute.disputed_amount == docs[0].open_amount and dispute.description == "Goods arrived broken"
+    assert dispute.disputed_amount == docs[0].open_amount
+    assert dispute.description == "Goods arrived broken"
     assert dispute.attachments.get().original_name == "delivery-note.pdf"
     _portal_event(customer, "portal.dispute")
 
@@ -89,7 +92,8 @@ def test_attachments_of_the_wrong_type_or_size_are_refused_and_nothing_is_opened
         "reason": "quality", "comment": "see file", "attachment": SimpleUploadedFile(name, content)})
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert not Dispute.objects.exists() and not DisputeAttachment.objects.exists()
+    assert not Dispute.objects.exists()
+    assert not DisputeAttachment.objects.exists()
     assert not AuditEvent.objects.filter(action="portal.dispute").exists()
 
 
@@ -100,7 +104,8 @@ def test_a_plan_request_within_limits_waits_for_approval(alice_portal, alice):
         "first_due_date": (today() + dt.timedelta(days=14)).isoformat()})
     assert response.status_code == 302
     plan = PaymentPlan.objects.get(customer=customer)
-    assert plan.status == PlanStatus.PENDING_APPROVAL and plan.instalments.count() == 3
+    assert plan.status == PlanStatus.PENDING_APPROVAL
+    assert plan.instalments.count() == 3
     assert sum(i.amount for i in plan.instalments.all()) == D("1500.00")
     _portal_event(customer, "portal.plan_request")
 
@@ -137,4 +142,5 @@ def test_opting_out_of_a_channel_is_recorded_for_every_contact(alice_portal, ali
 
 def test_the_preferred_channel_cannot_be_one_opted_out_of(alice_portal):
     response = alice_portal.post("/portal/preferences/", {"preferred_channel": "sms", "opted_out": ["sms"]})
-    assert response.status_code == 400 and "opted out of sms" in response.content.decode()
+    assert response.status_code == 400
+    assert "opted out of sms" in response.content.decode()

@@ -38,15 +38,20 @@ def _assert_ledger_consistent():
 def test_bank_transfer_shows_the_units_iban_and_an_rf_reference_for_exactly_the_selection(alice_portal, alice):
     customer, docs = alice
     chooser = alice_portal.get(f"/portal/pay/?documents={docs[0].pk}&documents={docs[1].pk}")
-    assert chooser.status_code == 200 and "1,500.00" in chooser.content.decode()
+    assert chooser.status_code == 200
+    assert "1,500.00" in chooser.content.decode()
     response = _pay(alice_portal, docs[:2], "bank_transfer")
     intent = PaymentIntent.objects.get(customer=customer)
-    assert response.status_code == 302 and response["Location"] == f"/portal/payments/{intent.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/portal/payments/{intent.pk}/"
     page = alice_portal.get(response["Location"]).content.decode()
-    assert "DE89 3704 0044 0532 0130 00" in page and "COBADEFFXXX" in page
+    assert "DE89 3704 0044 0532 0130 00" in page
+    assert "COBADEFFXXX" in page
     reference = re.search(r'id="reference"><strong>([A-Z0-9]+)</strong>', page).group(1)
-    assert iso11649.is_valid(reference) and reference == intent.creditor_reference
-    assert intent.amount == D("1500.00") and intent.status == IntentStatus.PENDING
+    assert iso11649.is_valid(reference)
+    assert reference == intent.creditor_reference
+    assert intent.amount == D("1500.00")
+    assert intent.status == IntentStatus.PENDING
     # The reference resolves back to exactly these documents for cash application.
     assert sorted(bank_transfer_reference_resolve(reference=reference)) == sorted(
         [(docs[0].pk, D("1200.00")), (docs[1].pk, D("300.00"))])
@@ -63,7 +68,8 @@ def test_one_document_gets_the_documents_own_rf_reference(alice_portal, alice):
 def test_a_double_submitted_payment_form_makes_one_request(alice_portal, alice):
     first = _pay(alice_portal, alice[1][:1], "bank_transfer", key="same")
     second = _pay(alice_portal, alice[1][:1], "bank_transfer", key="same")
-    assert first["Location"] == second["Location"] and PaymentIntent.objects.count() == 1
+    assert first["Location"] == second["Location"]
+    assert PaymentIntent.objects.count() == 1
 
 
 @pytest.mark.parametrize(("iban", "message"), [
@@ -76,7 +82,8 @@ def test_iban_errors_say_what_is_wrong(iban, message):
     with pytest.raises(PortalError) as err:
         iban_validate(iban)
     assert err.value.code == PortalErrorCode.INVALID_IBAN
-    assert message.lower() in err.value.message.lower() and err.value.message.startswith("iban: ")
+    assert message.lower() in err.value.message.lower()
+    assert err.value.message.startswith("iban: ")
 
 
 def test_the_bic_comes_from_the_iban_or_is_validated():
@@ -98,17 +105,22 @@ def test_the_mandate_form_shows_iban_errors_on_the_field(alice_portal, alice):
 def test_card_payment_creates_a_hosted_checkout_and_redirects_to_it(alice_portal, alice, provider):
     response = _pay(alice_portal, alice[1][:2], "card")
     intent = PaymentIntent.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"{provider.url}/checkout/cs_test_1"
-    assert intent.provider_session_id == "cs_test_1" and intent.status == IntentStatus.PENDING
+    assert response.status_code == 302
+    assert response["Location"] == f"{provider.url}/checkout/cs_test_1"
+    assert intent.provider_session_id == "cs_test_1"
+    assert intent.status == IntentStatus.PENDING
     sent = provider.requests[0]
-    assert sent["path"] == "/sessions" and sent["auth"] == "Bearer sk_test"
-    assert sent["body"]["amount"] == 150000 and sent["body"]["currency"] == "EUR"
+    assert sent["path"] == "/sessions"
+    assert sent["auth"] == "Bearer sk_test"
+    assert sent["body"]["amount"] == 150000
+    assert sent["body"]["currency"] == "EUR"
 
 
 def test_an_unreachable_provider_fails_the_request_clearly(alice_portal, alice, settings):
     settings.ARREARS_PAYMENT_PROVIDER = {"url": "http://127.0.0.1:9", "webhook_secret": "x", "timeout": 2}
     response = _pay(alice_portal, alice[1][:1], "card")
-    assert response.status_code == 400 and "did not answer" in response.content.decode()
+    assert response.status_code == 400
+    assert "did not answer" in response.content.decode()
     assert PaymentIntent.objects.get().status == IntentStatus.FAILED
 
 
@@ -129,15 +141,20 @@ def test_a_good_webhook_posts_the_payment_and_its_allocations(client, alice_port
     customer, docs = alice
     intent = _checkout(alice_portal, docs[:2])
     response = signed_post(client, _completed(intent))
-    assert response.status_code == 200 and response.json()["status"] == "paid"
+    assert response.status_code == 200
+    assert response.json()["status"] == "paid"
     intent.refresh_from_db()
     payment = Payment.objects.get(customer=customer)
-    assert intent.status == IntentStatus.PAID and intent.payment == payment
-    assert payment.amount == D("1500.00") and payment.unapplied_amount == D("0") and payment.method == "card"
+    assert intent.status == IntentStatus.PAID
+    assert intent.payment == payment
+    assert payment.amount == D("1500.00")
+    assert payment.unapplied_amount == D("0")
+    assert payment.method == "card"
     assert {(a.document_id, a.amount) for a in payment.allocations.all()} == {(docs[0].pk, D("1200.00")), (docs[1].pk, D("300.00"))}
     for doc in docs[:2]:
         doc.refresh_from_db()
-        assert doc.open_amount == 0 and doc.status == "paid"
+        assert doc.open_amount == 0
+        assert doc.status == "paid"
     _assert_ledger_consistent()
     assert AuditEvent.objects.filter(action="portal.pay", customer_id=customer.pk, after__step="paid").exists()
 
@@ -149,8 +166,10 @@ def test_a_webhook_with_a_bad_signature_changes_nothing(client, alice_portal, al
         signed_post(client, _completed(intent), header="t=123,v1=deadbeef"),
         signed_post(client, _completed(intent), header=""),
     ):
-        assert response.status_code == 400 and response.json()["code"] == "bad_signature"
-    assert not Payment.objects.exists() and not WebhookEvent.objects.exists()
+        assert response.status_code == 400
+        assert response.json()["code"] == "bad_signature"
+    assert not Payment.objects.exists()
+    assert not WebhookEvent.objects.exists()
     intent.refresh_from_db()
     assert intent.status == IntentStatus.PENDING
 
@@ -158,8 +177,10 @@ def test_a_webhook_with_a_bad_signature_changes_nothing(client, alice_portal, al
 def test_a_webhook_signed_long_ago_is_refused(client, alice_portal, alice, provider):
     intent = _checkout(alice_portal, alice[1][:1])
     response = signed_post(client, _completed(intent), timestamp=int(time.time()) - 301)
-    assert response.status_code == 400 and response.json()["code"] == "stale_signature"
-    assert not Payment.objects.exists() and not WebhookEvent.objects.exists()
+    assert response.status_code == 400
+    assert response.json()["code"] == "stale_signature"
+    assert not Payment.objects.exists()
+    assert not WebhookEvent.objects.exists()
 
 
 def test_a_tampered_body_fails_the_signature(client, alice_portal, alice, provider):
@@ -173,15 +194,19 @@ def test_a_tampered_body_fails_the_signature(client, alice_portal, alice, provid
     forged = body.replace(b'"amount": 120000', b'"amount": 1')
     response = client.post("/portal/webhooks/hosted/", data=forged, content_type="application/json",
                            headers={"Arrears-Signature": header})
-    assert response.status_code == 400 and not Payment.objects.exists()
+    assert response.status_code == 400
+    assert not Payment.objects.exists()
 
 
 def test_a_replayed_event_changes_nothing(client, alice_portal, alice, provider):
     intent = _checkout(alice_portal, alice[1][:1])
     assert signed_post(client, _completed(intent)).json()["status"] == "paid"
     replay = signed_post(client, _completed(intent))
-    assert replay.status_code == 200 and replay.json()["status"] == "duplicate"
-    assert Payment.objects.count() == 1 and Allocation.objects.count() == 1 and WebhookEvent.objects.count() == 1
+    assert replay.status_code == 200
+    assert replay.json()["status"] == "duplicate"
+    assert Payment.objects.count() == 1
+    assert Allocation.objects.count() == 1
+    assert WebhookEvent.objects.count() == 1
     _assert_ledger_consistent()
 
 
@@ -189,8 +214,10 @@ def test_the_same_payment_reported_by_two_events_is_recorded_once(client, alice_
     intent = _checkout(alice_portal, alice[1][:2])
     assert signed_post(client, _completed(intent, "evt_a")).json()["status"] == "paid"
     second = signed_post(client, _completed(intent, "evt_b"))
-    assert second.status_code == 200 and second.json()["status"] == "already_paid"
-    assert Payment.objects.count() == 1 and Allocation.objects.count() == 2
+    assert second.status_code == 200
+    assert second.json()["status"] == "already_paid"
+    assert Payment.objects.count() == 1
+    assert Allocation.objects.count() == 2
     assert WebhookEvent.objects.count() == 2
     _assert_ledger_consistent()
 
@@ -205,7 +232,8 @@ def test_a_document_paid_meanwhile_leaves_the_rest_unapplied(client, alice_porta
     payment_allocate(payment=other, allocations=[(docs[1], D("100.00"))])
     assert signed_post(client, _completed(intent)).json()["status"] == "paid"
     payment = Payment.objects.get(method="card")
-    assert payment.amount == D("380.50") and payment.unapplied_amount == D("100.00")
+    assert payment.amount == D("380.50")
+    assert payment.unapplied_amount == D("100.00")
     _assert_ledger_consistent()
 
 
@@ -215,4 +243,5 @@ def test_a_failed_checkout_marks_the_request_failed(client, alice_portal, alice,
                                     "data": {"session_id": intent.provider_session_id}})
     assert response.json()["status"] == "failed"
     intent.refresh_from_db()
-    assert intent.status == IntentStatus.FAILED and not Payment.objects.exists()
+    assert intent.status == IntentStatus.FAILED
+    assert not Payment.objects.exists()

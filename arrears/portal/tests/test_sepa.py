@@ -33,16 +33,20 @@ def test_a_mandate_signed_in_the_portal_makes_a_collection_request(alice_portal,
         "iban": "DE02 1203 0000 0000 2020 51", "accept": "on", "idempotency_key": "m-1"})
     assert response.status_code == 302
     mandate = Mandate.objects.get(customer=customer)
-    assert mandate.iban == "DE02120300000000202051" and mandate.bic == "BYLADEM1001"
-    assert mandate.signature_date == today() and mandate.mandate_id.startswith(f"ARR-{customer.pk}-")
+    assert mandate.iban == "DE02120300000000202051"
+    assert mandate.bic == "BYLADEM1001"
+    assert mandate.signature_date == today()
+    assert mandate.mandate_id.startswith(f"ARR-{customer.pk}-")
     intent = PaymentIntent.objects.get(mandate=mandate)
-    assert intent.amount == D("1280.50") and intent.status == IntentStatus.PENDING
+    assert intent.amount == D("1280.50")
+    assert intent.status == IntentStatus.PENDING
 
 
 def test_the_mandate_needs_the_authorisation_ticked(alice_portal, alice):
     response = alice_portal.post("/portal/pay/mandate/", {
         "documents": [alice[1][0].pk], "debtor_name": "A", "iban": "DE02120300000000202051", "idempotency_key": "m"})
-    assert response.status_code == 400 and not Mandate.objects.exists()
+    assert response.status_code == 400
+    assert not Mandate.objects.exists()
 
 
 def test_the_pain008_file_parses_back_with_the_amounts_and_mandate_ids(alice, bob, tmp_path, capsys):
@@ -52,10 +56,12 @@ def test_the_pain008_file_parses_back_with_the_amounts_and_mandate_ids(alice, bo
     direct_debit_intent_create(customer=a, documents=a_docs[:2], mandate=ma, idempotency_key="a")
     direct_debit_intent_create(customer=b, documents=b_docs, mandate=mb, idempotency_key="b")
     summary, out = _export(tmp_path, capsys)
-    assert summary["transactions"] == 2 and summary["total"] == "2499.00"
+    assert summary["transactions"] == 2
+    assert summary["total"] == "2499.00"
     root = ET.parse(out).getroot()
     header = root.find("p:CstmrDrctDbtInitn/p:GrpHdr", NS)
-    assert header.find("p:NbOfTxs", NS).text == "2" and header.find("p:CtrlSum", NS).text == "2499.00"
+    assert header.find("p:NbOfTxs", NS).text == "2"
+    assert header.find("p:CtrlSum", NS).text == "2499.00"
     assert root.find(".//p:CdtrSchmeId//p:Othr/p:Id", NS).text == "DE98ZZZ09999999999"
     rows = {
         tx.find("p:DrctDbtTx/p:MndtRltdInf/p:MndtId", NS).text: (
@@ -68,8 +74,9 @@ def test_the_pain008_file_parses_back_with_the_amounts_and_mandate_ids(alice, bo
     assert {el.text for el in root.iter(f"{{{NS['p']}}}SeqTp")} == {"FRST"}
     assert set(PaymentIntent.objects.values_list("status", flat=True)) == {IntentStatus.SUBMITTED}
     # Nothing is collected twice: a second export finds nothing due.
-    again, out2 = _export(tmp_path, capsys)
-    assert again["transactions"] == 0 and again["output"] is None
+    again, _out2 = _export(tmp_path, capsys)
+    assert again["transactions"] == 0
+    assert again["output"] is None
 
 
 def test_later_collections_under_a_mandate_are_recurring(alice, tmp_path, capsys):
@@ -83,10 +90,11 @@ def test_later_collections_under_a_mandate_are_recurring(alice, tmp_path, capsys
 
 
 def test_collect_when_due_mandates_pick_up_documents_falling_due(alice, tmp_path, capsys):
-    customer, docs = alice
+    customer, _docs = alice
     mandate_create(customer=customer, debtor_name="Alpha", iban="DE02120300000000202051", collect_when_due=True)
     summary, _out = _export(tmp_path, capsys)
-    assert summary["transactions"] == 1 and summary["total"] == "1580.50"
+    assert summary["transactions"] == 1
+    assert summary["total"] == "1580.50"
 
 
 def test_a_settled_direct_debit_is_posted_once(alice, tmp_path, capsys):
@@ -97,7 +105,8 @@ def test_a_settled_direct_debit_is_posted_once(alice, tmp_path, capsys):
     intent.refresh_from_db()
     first = direct_debit_settle(intent=intent, received_date=today())
     intent.refresh_from_db()
-    assert first is not None and direct_debit_settle(intent=intent, received_date=today()) is None
+    assert first is not None
+    assert direct_debit_settle(intent=intent, received_date=today()) is None
     assert Payment.objects.get().amount == D("1200.00")
     docs[0].refresh_from_db()
     assert docs[0].open_amount == 0
