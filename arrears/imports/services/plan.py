@@ -135,7 +135,8 @@ def plan_import(*, parsed: Parsed, spec: ProfileSpec, bu: BusinessUnit | None) -
                     before[name], after[name] = old_map[name], new
             if after:
                 customer_changes.append(Change(old[1], old[1], before, after))
-    new_customers = cust.filter(~pl.col("customer.external_id").is_in(list(existing_c)))
+    # (nothing existing: the frame itself, not a filtered copy of a million rows)
+    new_customers = cust.filter(~pl.col("customer.external_id").is_in(list(existing_c))) if existing_c else cust
     if not spec.create_customers and new_customers.height:
         unknown = set(new_customers["customer.external_id"].to_list())
         log.flag(df, pl.col("customer.external_id").is_in(list(unknown)), column=label["customer.external_id"],
@@ -189,7 +190,7 @@ def plan_import(*, parsed: Parsed, spec: ProfileSpec, bu: BusinessUnit | None) -
                 if "amount" in after:
                     recompute_documents.add(pk)
             doc_amounts[ext] = rec["document.amount"]
-    new_documents = df.filter(~pl.col("document.external_id").is_in(list(existing_d)))
+    new_documents = df.filter(~pl.col("document.external_id").is_in(list(existing_d))) if existing_d else df
 
     # Payments: one per payment id; its amount is the sum of what the rows allocate.
     pay_rows = df.filter(pl.col(HAS_PAYMENT))
@@ -311,7 +312,7 @@ def plan_import(*, parsed: Parsed, spec: ProfileSpec, bu: BusinessUnit | None) -
                     message=f"payment {p_ext!r} is also allocated to documents not in this file; "
                     f"{from_milli(used)} allocated in all, more than its amount {from_milli(pay_amounts[p_ext])}",
                 ))
-    new_payments = payments.filter(~pl.col("payment.external_id").is_in(list(existing_p)))
+    new_payments = payments.filter(~pl.col("payment.external_id").is_in(list(existing_p))) if existing_p else payments
 
     n_cust, n_docs, n_pays = cust.height, df.height, payments.height
     counts = {
