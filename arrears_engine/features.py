@@ -116,7 +116,7 @@ class EventLog:
 @dataclass(frozen=True)
 class FeatureMatrix:
     names: tuple[str, ...]
-    values: np.ndarray  # float64 (rows, features); NaN = not defined (e.g. no history yet)
+    values: np.ndarray  # float64 (rows, features), column-major; NaN = not defined (e.g. no history yet)
     categorical: tuple[str, ...]
 
     def column(self, name: str) -> np.ndarray:
@@ -212,91 +212,111 @@ def payment_features(
     for name, values in history.attributes.items():
         cols[f"attr_{name}"] = values[rows]
 
+    # Everything below depends on the customer and the date only, not on the document: it is
+    # computed once per distinct (customer, t) pair and then spread to the rows. The nightly run
+    # has one t, so a million open invoices of 50,000 customers need 50,000 history rows.
+    row_key = keys.key(cust, t)
+    if m:
+        pair_key, first, pair_of_row = np.unique(row_key, return_index=True, return_inverse=True)
+    else:
+        pair_key, first, pair_of_row = row_key, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    p_cust, p_t = cust[first], t[first]
+    p_t_int = p_t.astype(np.int64)
+    p_start_key = keys.start(p_cust)
+    pair_cols: dict[str, np.ndarray] = {}
+
     # --- the customer's settled history, strictly before t
-    settled = ~np.isnat(history.settled_date)
-    s_idx = np.flatnonzero(settled)
-    s_cust = history.customer[s_idx]
+    s_idx = np.flatnonzero(~np.isnat(history.settled_date))
+    s_key = keys.key(history.customer[s_idx], history.settled_date[s_idx])
+    order = np.argsort(s_key, kind="stable")  # by customer, then settlement day
+    s_idx, s_key = s_idx[order], s_key[order]
     s_day = history.settled_date[s_idx]
-    order = np.lexsort((s_day.astype(np.int64), s_cust))
-    s_idx, s_cust, s_day = s_idx[order], s_cust[order], s_day[order]
-    s_key = keys.key(s_cust, s_day)
     s_delay = (s_day - history.due_date[s_idx]).astype(np.int64).astype(np.float64)
     s_dtp = (s_day - history.issue_date[s_idx]).astype(np.int64).astype(np.float64)
     s_amount = history.amount[s_idx]
 
-    pos = np.searchsorted(s_key, keys.key(cust, t), side="left")
-    start = np.searchsorted(s_key, keys.start(cust), side="left")
+    pos = np.searchsorted(s_key, pair_key, side="left")
+    start = np.searchsorted(s_key, p_start_key, side="left")
     count = (pos - start).astype(np.float64)
     cs_delay, cs_late, cs_dtp, cs_amount = (
         _cumsum0(s_delay), _cumsum0((s_delay > 0).astype(np.float64)), _cumsum0(s_dtp), _cumsum0(s_amount)
     )
-    cols["hist_count"] = count
-    cols["hist_mean_delay"] = _ratio(cs_delay[pos] - cs_delay[start], count)
-    cols["hist_share_late"] = _ratio(cs_late[pos] - cs_late[start], count)
-    cols["hist_mean_days_to_pay"] = _ratio(cs_dtp[pos] - cs_dtp[start], count)
+    pair_cols["hist_count"] = count
+    pair_cols["hist_mean_delay"] = _ratio(cs_delay[pos] - cs_delay[start], count)
+    pair_cols["hist_share_late"] = _ratio(cs_late[pos] - cs_late[start], count)
+    pair_cols["hist_mean_days_to_pay"] = _ratio(cs_dtp[pos] - cs_dtp[start], count)
     mean_amount = _ratio(cs_amount[pos] - cs_amount[start], count)
-    cols["amount_vs_history"] = _ratio(amount, mean_amount)
 
     # the last WINDOW delays, newest first, NaN-padded
     back = pos[:, None] - np.arange(1, WINDOW + 1)[None, :]
     valid = back >= start[:, None]
     window = np.where(valid, s_delay[np.clip(back, 0, max(len(s_delay) - 1, 0))] if len(s_delay) else 0.0, np.nan)
     n_win = valid.sum(axis=1)
-    cols["hist_count_last10"] = n_win.astype(np.float64)
-    cols["hist_late_last10"] = np.where(valid, window > 0, False).sum(axis=1).astype(np.float64)
-    cols["hist_mean_delay_last10"] = _ratio(np.where(valid, window, 0.0).sum(axis=1), n_win.astype(np.float64))
+    pair_cols["hist_count_last10"] = n_win.astype(np.float64)
+    pair_cols["hist_late_last10"] = np.where(valid, window > 0, False).sum(axis=1).astype(np.float64)
+    pair_cols["hist_mean_delay_last10"] = _ratio(np.where(valid, window, 0.0).sum(axis=1), n_win.astype(np.float64))
     ranked = np.sort(window, axis=1)  # NaN sorts last
     lo_i = np.clip((n_win - 1) // 2, 0, WINDOW - 1)[:, None]
     hi_i = np.clip(n_win // 2, 0, WINDOW - 1)[:, None]
     median = (np.take_along_axis(ranked, lo_i, 1) + np.take_along_axis(ranked, hi_i, 1))[:, 0] / 2
-    cols["hist_median_delay"] = np.where(n_win > 0, median, np.nan)
-    cols["hist_last_delay"] = window[:, 0]
+    pair_cols["hist_median_delay"] = np.where(n_win > 0, median, np.nan)
+    pair_cols["hist_last_delay"] = window[:, 0]
     has_last = count > 0
     last_day = np.where(has_last, s_day.astype(np.int64)[np.clip(pos - 1, 0, max(len(s_day) - 1, 0))]
                         if len(s_day) else 0, 0)
-    cols["hist_days_since_last"] = np.where(has_last, t_int - last_day, np.nan).astype(np.float64)
+    pair_cols["hist_days_since_last"] = np.where(has_last, p_t_int - last_day, np.nan).astype(np.float64)
     # trend: mean delay of the last RECENT settlements minus the mean of all settled before them
     recent_mean = np.where(valid[:, :RECENT], window[:, :RECENT], 0.0).sum(axis=1) / RECENT
     earlier_n = count - RECENT
     earlier_sum = cs_delay[np.maximum(pos - RECENT, start)] - cs_delay[start]
-    cols["hist_trend"] = np.where(earlier_n >= 3, recent_mean - _ratio(earlier_sum, earlier_n), np.nan)
+    pair_cols["hist_trend"] = np.where(earlier_n >= 3, recent_mean - _ratio(earlier_sum, earlier_n), np.nan)
     for name, flags in history.outcome_flags.items():
         cs_flag = _cumsum0(flags[s_idx].astype(np.float64))
-        cols[f"hist_share_{name}"] = _ratio(cs_flag[pos] - cs_flag[start], count)
+        pair_cols[f"hist_share_{name}"] = _ratio(cs_flag[pos] - cs_flag[start], count)
 
-    # --- the open book on t: issued on or before t, not settled before t, other than this document
-    i_order = np.lexsort((history.issue_date.astype(np.int64), history.customer))
-    i_key = keys.key(history.customer[i_order], history.issue_date[i_order])
+    # --- the open book on t: issued on or before t, not settled before t (this document is taken out below)
+    i_key = keys.key(history.customer, history.issue_date)
+    i_order = np.argsort(i_key, kind="stable")
+    i_key = i_key[i_order]
     cs_i_amount = _cumsum0(history.amount[i_order])
-    upto = np.searchsorted(i_key, keys.key(cust, t), side="right")
-    i_start = np.searchsorted(i_key, keys.start(cust), side="left")
-    self_open = (issue <= t) & ~(history.settled_date[rows] < t)
-    open_count = (upto - i_start) - (pos - start) - self_open
-    open_amount = (cs_i_amount[upto] - cs_i_amount[i_start]) - (cs_amount[pos] - cs_amount[start])
-    # cumulative sums leave float dust (1e-12) where the true open amount is 0: round it away
-    open_amount = np.round(open_amount - np.where(self_open, amount, 0.0), 6)
-    cols["open_count"] = np.maximum(open_count, 0).astype(np.float64)
-    cols["open_amount_log"] = np.log1p(np.maximum(open_amount, 0.0))
+    upto = np.searchsorted(i_key, pair_key, side="right")
+    i_start = np.searchsorted(i_key, p_start_key, side="left")
+    book_count = (upto - i_start) - (pos - start)
+    book_amount = (cs_i_amount[upto] - cs_i_amount[i_start]) - (cs_amount[pos] - cs_amount[start])
 
     # --- event logs: how many before t, and in the EVENT_WINDOW_DAYS before t
     for name in names_events:
         log = events.get(name)
         if log is None or not len(log.customer):
-            cols[f"{name}_total"] = np.zeros(m)
-            cols[f"{name}_{EVENT_WINDOW_DAYS}d"] = np.zeros(m)
+            pair_cols[f"{name}_total"] = np.zeros(len(pair_key))
+            pair_cols[f"{name}_{EVENT_WINDOW_DAYS}d"] = np.zeros(len(pair_key))
             continue
         e_key = np.sort(keys.key(log.customer, log.date))
-        before = np.searchsorted(e_key, keys.key(cust, t), side="left")
-        since = np.searchsorted(e_key, keys.key(cust, t - np.timedelta64(EVENT_WINDOW_DAYS, "D")), side="left")
-        first = np.searchsorted(e_key, keys.start(cust), side="left")
-        cols[f"{name}_total"] = (before - first).astype(np.float64)
-        cols[f"{name}_{EVENT_WINDOW_DAYS}d"] = (before - since).astype(np.float64)
+        before = np.searchsorted(e_key, pair_key, side="left")
+        since = np.searchsorted(e_key, keys.key(p_cust, p_t - np.timedelta64(EVENT_WINDOW_DAYS, "D")), side="left")
+        first_event = np.searchsorted(e_key, p_start_key, side="left")
+        pair_cols[f"{name}_total"] = (before - first_event).astype(np.float64)
+        pair_cols[f"{name}_{EVENT_WINDOW_DAYS}d"] = (before - since).astype(np.float64)
+
+    cols["amount_vs_history"] = _ratio(amount, mean_amount[pair_of_row])
+    self_open = (issue <= t) & ~(history.settled_date[rows] < t)
+    open_count = book_count[pair_of_row] - self_open
+    # cumulative sums leave float dust (1e-12) where the true open amount is 0: round it away
+    open_amount = np.round(book_amount[pair_of_row] - np.where(self_open, amount, 0.0), 6)
+    cols["open_count"] = np.maximum(open_count, 0).astype(np.float64)
+    cols["open_amount_log"] = np.log1p(np.maximum(open_amount, 0.0))
 
     names = feature_names(
         categories=tuple(history.categories), attributes=tuple(history.attributes),
         outcome_flags=tuple(history.outcome_flags), events=names_events,
     )
-    values = np.column_stack([cols[n] for n in names]) if m else np.zeros((0, len(names)))
+    # column-major: each column is written (and later read by the models) in one contiguous run
+    values = np.empty((m, len(names)), order="F")
+    for j, name in enumerate(names):
+        if name in pair_cols:
+            np.take(pair_cols[name], pair_of_row, out=values[:, j])  # spread the pairs to their rows
+        else:
+            values[:, j] = cols[name]
     return FeatureMatrix(names, values, tuple(f"cat_{c}" for c in history.categories))
 
 
