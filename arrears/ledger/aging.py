@@ -501,7 +501,8 @@ def _add_unapplied_cash(groups: dict[tuple[Any, str], _Group], scope: _Scope, n:
     received = Q(received_date__lte=scope.as_of)
     rows = _fetch(qs.order_by().values_list("currency", key).annotate(s=_conditional_sum(received, _milli("unapplied_amount"))))
     for ccy, k, total in rows:
-        _group(groups, k, ccy, n)[n] += int(total or 0)
+        if total:  # zero when every unapplied payment of the group arrived after as_of
+            _group(groups, k, ccy, n)[n] += int(total)
 
 
 # --- currency ----------------------------------------------------------------------------------------

@@ -150,6 +150,13 @@ def test_credit_note_applied_after_as_of_was_still_unapplied_at_as_of():
     assert (after.total, after.unapplied_credits, after.net_balance) == (D("75.00"), D("0.00"), D("75.00"))
 
 
+def test_cash_received_after_as_of_gives_no_row():
+    PaymentFactory(amount=D("12.00"), received_date=dt.date(2025, 7, 1))
+
+    assert aging_report(as_of=AS_OF).rows == ()
+    assert aging_report(as_of=AS_OF, by="business-unit").rows == ()
+
+
 def test_customer_with_only_unapplied_cash_gets_a_row():
     pay = PaymentFactory(amount=D("12.00"), received_date=dt.date(2025, 6, 1))
 
