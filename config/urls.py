@@ -29,6 +29,7 @@ urlpatterns = [
     path("compliance/", include("arrears.compliance.urls")),
     path("communications/", include("arrears.communications.urls")),
     path("worklist/", include("arrears.worklist.urls")),
+    path("portal/", include("arrears.portal.urls")),
     path("api/", include("arrears.worklist.api_urls")),
     path("api/", include("arrears.compliance.api_urls")),
     path("", include("arrears.web.urls")),

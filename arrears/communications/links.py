@@ -15,12 +15,22 @@ def public_base_url() -> str:
     return str(getattr(settings, "ARREARS_PUBLIC_URL", "http://127.0.0.1:8000")).rstrip("/")
 
 
-def portal_link_for(customer) -> str:
-    """HOOK for the portal issue: the link a customer follows to see and pay their open items.
+_portal_link_factory = None
 
-    Until the portal exists this is a signed placeholder `/portal/<token>`; the portal app will
-    verify the same token (salt PORTAL_SALT) or replace this function.
+
+def portal_link_factory_register(factory) -> None:
+    """The portal app (above communications) registers how its links are made, in its ready()."""
+    global _portal_link_factory
+    _portal_link_factory = factory
+
+
+def portal_link_for(customer) -> str:
+    """The link a customer follows to see and pay their open items.
+
+    With the portal installed, it makes a real, expiring link. Without it, a signed placeholder.
     """
+    if _portal_link_factory is not None:
+        return str(_portal_link_factory(customer))
     token = signing.Signer(salt=PORTAL_SALT).sign_object({"c": customer.pk}, compress=True)
     return f"{public_base_url()}/portal/{token}"
 
