@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("ARREARS_VAR_DIR", BASE_DIR / "var"))
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "arrears.dunning",
     "arrears.communications",
     "arrears.web",
+    "arrears.nightly",
     "arrears.demo",
 ]
 
@@ -176,4 +178,5 @@ ARREARS_IMAP_PASSWORD = os.environ.get("ARREARS_IMAP_PASSWORD", "")
 # Celery beat: the outbox sender every minute (the nightly run is scheduled by the dunning app).
 CELERY_BEAT_SCHEDULE = {
     "outbox-send-due": {"task": "arrears.communications.tasks.outbox_send_due_task", "schedule": 60.0},
+    "nightly-cycle": {"task": "nightly.cycle", "schedule": crontab(hour=2, minute=0)},
 }
