@@ -29,6 +29,8 @@ from arrears.audit.services import audit_record
 from arrears.common.clock import now
 from arrears.common.money import currency_exponent, quantize
 from arrears.demo.generator import BUSINESS_UNITS, USERS, Portfolio, UserSpec, portfolio_generate
+from arrears.dunning.models import DunningRun
+from arrears.dunning.services.strategies import strategy_seed_defaults
 from arrears.ledger.aging import aging_report
 from arrears.ledger.models import (
     Allocation,
@@ -42,6 +44,7 @@ from arrears.ledger.models import (
     Payment,
     WriteOff,
 )
+from arrears.nightly.services import nightly_cycle
 from arrears.users.models import Team, User
 
 DEMO_PASSWORD = "arrears-demo"
@@ -104,14 +107,21 @@ def demo_summary(*, as_of: dt.date) -> dict[str, Any]:
 
 
 def demo_run_nightly_cycle(as_of: dt.date, *, write: Callable[[str], Any] | None = None) -> dict[str, Any]:
-    """The nightly collections cycle of the demo.
+    """The nightly collections cycle on the demo portfolio, then its aging summary.
 
-    For now: the aging summary per business unit (the dunning run plugs in here when it exists).
-    `write`, when given, receives a printable summary line by line.
+    The demo replaces the run of its own as-of date (a rebuilt portfolio must be planned afresh);
+    every other night's run is left alone. `write` receives a printable summary line by line.
     """
+    strategy_seed_defaults()
+    DunningRun.objects.filter(as_of=as_of).delete()
+    cycle = nightly_cycle(as_of=as_of, say=write)
     report = aging_report(as_of=as_of, by="business-unit")
-    result = report.as_dict()
+    result = {"cycle": cycle.as_dict(), "aging": report.as_dict()}
     if write is not None:
+        dunning = cycle.steps["dunning"]
+        counts = dunning.get("counts", {}).get("channel", {}) if isinstance(dunning.get("counts"), dict) else {}
+        if counts:
+            write("Actions planned tonight by channel: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         keys = report.bucket_keys
         write(f"Aging as of {as_of.isoformat()} (days past due):")
         write(f"  {'business unit':<28} {'ccy':<4}" + "".join(f"{k:>16}" for k in (*keys, "total")))

@@ -64,7 +64,7 @@ def nightly_cycle(
         value = fn()
         result.durations_s[name] = round(time.perf_counter() - started, 3)
         result.steps[name] = _summary(value)
-        logger.info("nightly %s %s done in %.2f s", as_of, name, result.durations_s[name])
+        logger.debug("nightly %s %s done in %.2f s", as_of, name, result.durations_s[name])
         if say is not None:
             say(f"  {name:<12} {result.durations_s[name]:>7.2f} s")
         return value
