@@ -35,6 +35,29 @@ def portal_link_for(customer) -> str:
     return f"{public_base_url()}/portal/{token}"
 
 
+_portal_links_factory = None
+
+
+def portal_links_factory_register(factory) -> None:
+    """The bulk twin of `portal_link_factory_register`: `factory(customers: list[Customer]) ->
+    {customer id: link}`, one round of queries for a whole run's messages (messages_queue_many)."""
+    global _portal_links_factory
+    _portal_links_factory = factory
+
+
+def portal_links_for(customers) -> dict[int, str]:
+    """{customer id: portal link} for many customers: the bulk factory if the portal registered one,
+    else one `portal_link_for` per customer (with the portal installed, that is a token row each)."""
+    customers = list(customers)
+    if _portal_links_factory is None:
+        return {c.pk: portal_link_for(c) for c in customers}
+    links = {int(k): str(v) for k, v in _portal_links_factory(customers).items()}
+    missing = [c.pk for c in customers if c.pk not in links]
+    if missing:
+        raise ValueError(f"the portal's bulk link factory returned no link for customers {missing[:10]}")
+    return links
+
+
 def opt_out_token(*, contact_id: int, channel: str) -> str:
     """Stable (no timestamp): the link in the body, rendered when queued, equals the one in the
     List-Unsubscribe header, built when sent; an opt-out link must not expire."""

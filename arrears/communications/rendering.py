@@ -153,6 +153,12 @@ def render_part(source: str, context: dict[str, Any], *, html: bool, part: str) 
     if not source:
         return ""
     template = compile_template(source, autoescape=html, part=part, locale=context.get("locale", "en"))
+    return _render_compiled_part(template, context, part=part)
+
+
+def _render_compiled_part(template: Any, context: dict[str, Any], *, part: str) -> str:
+    if template is None:
+        return ""
     try:
         return template.render(context)
     except TemplateError as exc:  # includes the sandbox's SecurityError
@@ -202,13 +208,41 @@ def content_flags(*, channel: str, step_key: str, rendered_subject: str, rendere
     }
 
 
-def render_message(*, subject: str, html_body: str, text_body: str, context: dict[str, Any], channel: str,
-                   step_key: str) -> Rendered:
-    out_subject = render_part(subject, context, html=False, part="subject").strip()
-    out_html = render_part(html_body, context, html=True, part="html body")
-    out_text = render_part(text_body, context, html=False, part="text body")
+@dataclass(frozen=True, slots=True)
+class CompiledMessage:
+    """A template version's parts compiled once for one locale: a run renders thousands of contexts
+    with it without looking the compiled templates up again. Same output as `render_message`."""
+
+    subject: Any
+    html: Any
+    text: Any
+    channel: str
+    step_key: str
+
+
+def compile_message(*, subject: str, html_body: str, text_body: str, channel: str, step_key: str,
+                    locale: str) -> CompiledMessage:
+    def part(source: str, html: bool, name: str) -> Any:
+        return compile_template(source, autoescape=html, part=name, locale=locale) if source else None
+
+    return CompiledMessage(subject=part(subject, False, "subject"), html=part(html_body, True, "html body"),
+                           text=part(text_body, False, "text body"), channel=channel, step_key=step_key)
+
+
+def render_compiled(compiled: CompiledMessage, context: dict[str, Any]) -> Rendered:
+    """Render a compiled message; the context's locale must be the one it was compiled for."""
+    out_subject = _render_compiled_part(compiled.subject, context, part="subject").strip()
+    out_html = _render_compiled_part(compiled.html, context, part="html body")
+    out_text = _render_compiled_part(compiled.text, context, part="text body")
     flags = content_flags(
-        channel=channel, step_key=step_key, rendered_subject=out_subject, rendered_html=out_html,
+        channel=compiled.channel, step_key=compiled.step_key, rendered_subject=out_subject, rendered_html=out_html,
         rendered_text=out_text, opt_out_url=str(context.get("opt_out_url") or ""),
     )
     return Rendered(subject=out_subject, html=out_html, text=out_text, flags=flags)
+
+
+def render_message(*, subject: str, html_body: str, text_body: str, context: dict[str, Any], channel: str,
+                   step_key: str) -> Rendered:
+    compiled = compile_message(subject=subject, html_body=html_body, text_body=text_body, channel=channel,
+                               step_key=step_key, locale=context.get("locale", "en"))
+    return render_compiled(compiled, context)

@@ -18,7 +18,15 @@ from arrears.communications.models import (
     SenderProfile,
 )
 from arrears.communications.rendering import locale_for
-from arrears.ledger.models import Contact, Customer, Document, DocumentKind, DocumentStatus, Jurisdiction
+from arrears.ledger.models import (
+    BusinessUnit,
+    Contact,
+    Customer,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Jurisdiction,
+)
 from arrears.ledger.selectors import customer_list_visible
 
 OPEN_STATUSES = (DocumentStatus.OPEN, DocumentStatus.PARTIALLY_PAID)
@@ -37,7 +45,7 @@ def opt_out_required(customer: Customer) -> bool:
 
 def template_get_active(*, key: str, channel: str, language: str) -> MessageTemplate:
     """The active version for the customer's language, falling back to the base language, then English."""
-    candidates = [language, language.split("-")[0].split("_")[0], "en"]
+    candidates = template_language_candidates(language)
     found = {
         t.language: t
         for t in MessageTemplate.objects.filter(key=key, channel=channel, language__in=candidates, active=True)
@@ -73,7 +81,15 @@ def sender_profile_for(*, customer: Customer) -> dict[str, str]:
     try:
         profile = SenderProfile.objects.get(business_unit_id=customer.business_unit_id)
     except SenderProfile.DoesNotExist:
-        unit = customer.business_unit
+        return sender_dict(None, unit=customer.business_unit)
+    return sender_dict(profile, unit=None)
+
+
+def sender_dict(profile: SenderProfile | None, *, unit: BusinessUnit | None) -> dict[str, str]:
+    """The merge fields of a sender profile; without one, the business unit's name."""
+    if profile is None:
+        if unit is None:
+            raise ValueError("sender_dict: a business unit is needed when there is no sender profile")
         return {"from_name": unit.name, "from_email": "", "reply_to": "", "letterhead": unit.name,
                 "return_address": unit.name, "phone": "", "sms_sender": ""}
     return {"from_name": profile.from_name, "from_email": profile.from_email, "reply_to": profile.reply_to,
@@ -97,29 +113,72 @@ def _contact_dict(contact: Contact | None) -> dict[str, str]:
             "country": contact.country, "address_lines": [line for line in lines if line]}
 
 
+STATEMENT_COLUMNS = ("id", "external_id", "reference", "issue_date", "due_date", "amount", "open_amount", "currency")
+
+
+def _open_debits() -> QuerySet[Document]:
+    return Document.objects.filter(status__in=OPEN_STATUSES, open_amount__gt=0).exclude(kind=DocumentKind.CREDIT_NOTE)
+
+
 def statement_for(*, customer: Customer, as_of: dt.date, debt_ids: list[int] | None = None) -> dict[str, Any]:
     """The open debit items (all, or the given ones) with days past due and totals per currency.
 
     JSON-ready (dates ISO, amounts as strings) because it is stored on the message and the PDF is
     rendered from the stored copy: the attachment always matches the body that was rendered.
     """
-    qs = Document.objects.filter(customer=customer, status__in=OPEN_STATUSES, open_amount__gt=0).exclude(
-        kind=DocumentKind.CREDIT_NOTE
-    )
+    qs = _open_debits().filter(customer=customer)
     if debt_ids:
         qs = qs.filter(pk__in=debt_ids)
-    rows = []
+    return statement_build(rows=qs.order_by("due_date", "id").values_list(*STATEMENT_COLUMNS), as_of=as_of)
+
+
+def statement_build(*, rows: Any, as_of: dt.date) -> dict[str, Any]:
+    """The statement from (id, number, reference, issue_date, due_date, amount, open_amount, currency)
+    rows in due-date order: the single path and the bulk path share it, so they store the same."""
+    out = []
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for doc in qs.order_by("due_date", "id").only(
-        "id", "external_id", "reference", "issue_date", "due_date", "amount", "open_amount", "currency"
-    ):
-        rows.append({"id": doc.pk, "number": doc.external_id, "reference": doc.reference,
-                     "issue_date": doc.issue_date.isoformat(), "due_date": doc.due_date.isoformat(),
-                     "days_past_due": (as_of - doc.due_date).days, "amount": str(doc.amount),
-                     "open_amount": str(doc.open_amount), "currency": doc.currency})
-        totals[doc.currency] += doc.open_amount
-    return {"as_of": as_of.isoformat(), "rows": rows,
+    for pk, number, reference, issue_date, due_date, amount, open_amount, currency in rows:
+        out.append({"id": pk, "number": number, "reference": reference,
+                    "issue_date": issue_date.isoformat(), "due_date": due_date.isoformat(),
+                    "days_past_due": (as_of - due_date).days, "amount": str(amount),
+                    "open_amount": str(open_amount), "currency": currency})
+        totals[currency] += open_amount
+    return {"as_of": as_of.isoformat(), "rows": out,
             "totals": [{"currency": c, "amount": str(totals[c])} for c in sorted(totals)]}
+
+
+def open_documents_by_customer(*, customer_ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+    """Every open debit item of these customers in one query: {customer id: [statement row, ...]},
+    each list in due-date order (the order `statement_for` uses)."""
+    out: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    rows = (_open_debits().filter(customer_id__in=customer_ids).order_by("customer_id", "due_date", "id")
+            .values_list("customer_id", *STATEMENT_COLUMNS))
+    for row in rows:
+        out[row[0]].append(row[1:])
+    return out
+
+
+def contacts_by_customer(*, customer_ids: list[int]) -> dict[int, list[Contact]]:
+    """Every contact of these customers in one query, primary first (the order `contact_primary` uses)."""
+    out: dict[int, list[Contact]] = defaultdict(list)
+    for contact in Contact.objects.filter(customer_id__in=customer_ids).order_by("customer_id", "-is_primary", "id"):
+        out[contact.customer_id].append(contact)
+    return out
+
+
+def sender_profiles_by_unit() -> dict[int, SenderProfile]:
+    """All sender profiles (one per business unit: a small table) in one query."""
+    return {p.business_unit_id: p for p in SenderProfile.objects.all()}
+
+
+def templates_active_for(*, keys: list[str], channels: list[str]) -> dict[tuple[str, str, str], MessageTemplate]:
+    """The active versions for these keys and channels in one query: {(key, channel, language): template}."""
+    return {(t.key, t.channel, t.language): t
+            for t in MessageTemplate.objects.filter(key__in=keys, channel__in=channels, active=True)}
+
+
+def template_language_candidates(language: str) -> list[str]:
+    return [language, language.split("-")[0].split("_")[0], "en"]
 
 
 def statement_for_template(statement: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -139,6 +198,14 @@ def template_context_for(*, customer: Customer, contact: Contact | None, as_of: 
     """Every merge field a template may use, as plain data (see docs/communications.md for the list)."""
     if statement is None:
         statement = statement_for(customer=customer, as_of=as_of, debt_ids=debt_ids)
+    return template_context_build(customer=customer, contact=contact, as_of=as_of, step_key=step_key,
+                                  statement=statement, sender=sender_profile_for(customer=customer),
+                                  portal_link=portal_link_for(customer))
+
+
+def template_context_build(*, customer: Customer, contact: Contact | None, as_of: dt.date, step_key: str,
+                           statement: dict[str, Any], sender: dict[str, str], portal_link: str) -> dict[str, Any]:
+    """The merge context from data already loaded (no query): the single and the bulk path share it."""
     documents, totals = statement_for_template(statement)
     required = opt_out_required(customer)
     language = (customer.language or "en").split("-")[0].split("_")[0]
@@ -151,13 +218,13 @@ def template_context_for(*, customer: Customer, contact: Contact | None, as_of: 
                      "language": customer.language, "segment": customer.segment},
         "contact": _contact_dict(contact),
         "business_unit": {"code": customer.business_unit.code, "name": customer.business_unit.name},
-        "sender": sender_profile_for(customer=customer),
+        "sender": sender,
         "documents": documents,
         "totals": totals,
         "total": totals[0] if len(totals) == 1 else None,
         "oldest_due_date": min((d["due_date"] for d in documents), default=None),
         "max_days_past_due": max((d["days_past_due"] for d in documents), default=0),
-        "portal_link": portal_link_for(customer),
+        "portal_link": portal_link,
         "opt_out_required": required,
         "opt_out_url": opt_out_url(contact_id=contact.pk) if contact is not None else "",
         "disclosure_required": required,

@@ -29,11 +29,12 @@ from django.db.models import F, Q
 from arrears.common.clock import now as clock_now
 from arrears.communications.links import opt_out_mailto, opt_out_url
 from arrears.communications.models import MessageStatus, MessageTemplate, OutboundMessage
-from arrears.communications.rendering import render_message
+from arrears.communications.rendering import Rendered, render_message
 from arrears.communications.selectors import (
     contact_primary,
     opt_out_required,
     sender_profile_for,
+    statement_for,
     template_context_for,
     template_get_active,
 )
@@ -125,26 +126,15 @@ def message_queue(
         raise MessageNotQueueable(f"contact {contact.pk} is not a contact of customer {customer.pk}")
     if template is None:
         template = template_get_active(key=step_key, channel=channel, language=customer.language or "en")
+    statement = statement_for(customer=customer, as_of=as_of, debt_ids=debt_ids)
     context = template_context_for(customer=customer, contact=contact, as_of=as_of, step_key=step_key,
-                                   debt_ids=debt_ids)
-    statement = {"as_of": as_of.isoformat(), "rows": [_row_json(d) for d in context["documents"]],
-                 "totals": [{"currency": t["currency"], "amount": str(t["amount"])} for t in context["totals"]]}
+                                   statement=statement)
     rendered = render_message(subject=template.subject, html_body=template.html_body, text_body=template.text_body,
                               context=context, channel=channel, step_key=step_key)
-    to = _destination(channel, contact)
-    sender = context["sender"]
-    status, error = MessageStatus.QUEUED, ""
-    if not to:
-        status, error = MessageStatus.FAILED, f"contact has no {'address' if channel == Channel.LETTER else channel} on file"
-    message = OutboundMessage(
-        customer=customer, contact=contact, channel=channel, template=template, step_key=step_key, to_address=to,
-        subject=rendered.subject, html_body=rendered.html, text_body=rendered.text, statement=statement,
-        content_flags=rendered.flags, debt_ids=[d["id"] for d in context["documents"]] if debt_ids else [],
-        idempotency_key=idempotency_key, status=status, last_error=error, queued_at=at, next_attempt_at=at,
-        run_reference=run_reference, created_by=actor if getattr(actor, "pk", None) else None,
-        provider_id=(channels.message_id_for(idempotency_key=idempotency_key,
-                                             domain=_message_domain(sender["from_email"]))
-                     if channel == Channel.EMAIL else ""),
+    message = message_build(
+        customer=customer, contact=contact, channel=channel, step_key=step_key, template=template, rendered=rendered,
+        statement=statement, debt_ids_given=bool(debt_ids), idempotency_key=idempotency_key, at=at,
+        run_reference=run_reference, actor=actor, from_email=context["sender"]["from_email"],
     )
     try:
         with transaction.atomic():
@@ -154,9 +144,26 @@ def message_queue(
     return message
 
 
-def _row_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "issue_date": row["issue_date"].isoformat(), "due_date": row["due_date"].isoformat(),
-            "amount": str(row["amount"]), "open_amount": str(row["open_amount"])}
+def message_build(*, customer: Customer, contact: Contact | None, channel: str, step_key: str,
+                  template: MessageTemplate, rendered: Rendered, statement: dict[str, Any], debt_ids_given: bool,
+                  idempotency_key: str, at: dt.datetime, run_reference: str, actor: Any, from_email: str,
+                  ) -> OutboundMessage:
+    """The unsaved row for a rendered message (the single and the bulk path share it).
+
+    A contact without an address for the channel gives a `failed` row, so the gap shows in the outbox."""
+    to = _destination(channel, contact)
+    status, error = MessageStatus.QUEUED, ""
+    if not to:
+        status, error = MessageStatus.FAILED, f"contact has no {'address' if channel == Channel.LETTER else channel} on file"
+    return OutboundMessage(
+        customer=customer, contact=contact, channel=channel, template=template, step_key=step_key, to_address=to,
+        subject=rendered.subject, html_body=rendered.html, text_body=rendered.text, statement=statement,
+        content_flags=rendered.flags, debt_ids=[r["id"] for r in statement["rows"]] if debt_ids_given else [],
+        idempotency_key=idempotency_key, status=status, last_error=error, queued_at=at, next_attempt_at=at,
+        run_reference=run_reference, created_by=actor if getattr(actor, "pk", None) else None,
+        provider_id=(channels.message_id_for(idempotency_key=idempotency_key, domain=_message_domain(from_email))
+                     if channel == Channel.EMAIL else ""),
+    )
 
 
 # --- claiming and recovery ---------------------------------------------------------------------------
