@@ -133,7 +133,7 @@ class CallLogOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DisputeLineInputSerializer(serializers.Serializer):
+class CallDisputeLineInputSerializer(serializers.Serializer):
     document = serializers.IntegerField()
     amount = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
 
@@ -149,7 +149,7 @@ class CallLogCreateInputSerializer(serializers.Serializer):
     promise_date = serializers.DateField(required=False, allow_null=True, default=None)
     promise_documents = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     dispute_reason = EnumChoiceField(DisputeReason, required=False, allow_blank=True, default="")
-    dispute_lines = DisputeLineInputSerializer(many=True, required=False, default=list)
+    dispute_lines = CallDisputeLineInputSerializer(many=True, required=False, default=list)
 
 
 def _documents(request: Request, ids: list[int]) -> dict[int, Any]:

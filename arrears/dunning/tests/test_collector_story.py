@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from arrears.disputes.services import dispute_open, dispute_resolve_invalid, dispute_start_review
 from arrears.dunning.models import ActionKind, DunningAction, DunningActionItem, GateResult
 from arrears.dunning.services.nightly_run import dunning_run
 from arrears.dunning.tests.conftest import actions_on, day, level_of
+from arrears.promises.models import Promise
+from arrears.promises.services.promises import promise_create, promise_evaluate
 
 
 def night(n: int):
@@ -57,9 +62,11 @@ def test_first_reminder_on_day_7_then_a_partial_payment_lowers_the_next_reminder
 
 def test_a_dispute_on_one_invoice_holds_only_that_invoice(make_customer, make_invoice):
     brandt = make_customer()
-    disputed = make_invoice(brandt, "800.00", attributes={"disputed_amount": "800.00"})
-    partly = make_invoice(brandt, "500.00", attributes={"disputed_amount": "200.00"})
+    disputed = make_invoice(brandt, "800.00")
+    partly = make_invoice(brandt, "500.00")
     clean = make_invoice(brandt, "300.00")
+    whole = dispute_open(customer=brandt, reason="quality", lines=[(disputed, None)], opened_on=day(2))
+    dispute_open(customer=brandt, reason="pricing", lines=[(partly, Decimal("200.00"))], opened_on=day(2))
 
     run = night(7)
     [action] = actions_on(day(7))
@@ -68,12 +75,28 @@ def test_a_dispute_on_one_invoice_holds_only_that_invoice(make_customer, make_in
     assert level_of(disputed) == -1
     assert run.counts["reasons"]["hold_dispute"] == 1
 
-    # the dispute is resolved in the customer's favour of paying: the invoice resumes at the step due now
-    disputed.attributes = {}
-    disputed.save(update_fields=["attributes"])
+    # the dispute is found invalid: the invoice resumes at the step due now
+    dispute_start_review(dispute=whole)
+    dispute_resolve_invalid(dispute=whole, on=day(8))
     night(8)
     [resumed] = actions_on(day(8))
     assert resumed.items == [[disputed.pk, 1]]
+
+
+def test_a_broken_promise_re_triggers_the_strategy(make_customer, make_invoice):
+    brandt = make_customer()
+    invoice = make_invoice(brandt, "900.00")
+    promise_create(customer=brandt, amount="900.00", currency="EUR", promised_date=day(10), documents=[invoice],
+                   made_on=day(1))
+    night(7)
+    assert actions_on(day(7), brandt) == [], "the promise holds the invoice"
+
+    # promised day 10 + 3 days grace: on day 14 the promise is broken, and the next night reminds at once
+    promise_evaluate(as_of=day(14))
+    assert Promise.objects.get().status == "broken"
+    night(15)
+    [action] = actions_on(day(15), brandt)
+    assert action.items == [[invoice.pk, 1]]
 
 
 def test_day_45_call_task_and_day_90_agency_hand_over(make_customer, make_invoice):
