@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -28,6 +30,8 @@ class SeesWholePortfolio(BasePermission):
 class DunningRunListApi(APIView):
     permission_classes = [SeesWholePortfolio]
 
+    @extend_schema(operation_id="dunning_runs_list", responses={200: OpenApiTypes.OBJECT},
+                   description="The last 100 run records, newest first.")
     def get(self, request: Request) -> Response:
         runs = DunningRun.objects.filter(dry_run=False).order_by("-as_of")[:100]
         return Response({"results": [jsonable(run_record(r)) for r in runs]})
@@ -36,6 +40,8 @@ class DunningRunListApi(APIView):
 class DunningRunDetailApi(APIView):
     permission_classes = [SeesWholePortfolio]
 
+    @extend_schema(operation_id="dunning_runs_retrieve", responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+                   description="One run record: counts per strategy, step, channel and outcome, blocked counts, durations.")
     def get(self, request: Request, pk: int) -> Response:
         run = DunningRun.objects.filter(pk=pk).first()
         if run is None:
@@ -48,6 +54,11 @@ class DunningPreviewApi(APIView):
 
     permission_classes = [SeesWholePortfolio]
 
+    @extend_schema(
+        operation_id="dunning_preview",
+        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, required=True, description="business date")],
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("as_of", "")
         try:

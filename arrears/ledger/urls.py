@@ -3,6 +3,7 @@
 from django.urls import path
 
 from arrears.ledger import apis
+from arrears.ledger.apis_aging import AgingReportApi
 
 urlpatterns = [
     path("business-units/", apis.BusinessUnitListApi.as_view(), name="api-business-unit-list"),
@@ -30,4 +31,5 @@ urlpatterns = [
     path("payments/<int:pk>/allocate/", apis.PaymentAllocateApi.as_view(), name="api-payment-allocate"),
     path("allocations/", apis.AllocationListApi.as_view(), name="api-allocation-list"),
     path("allocations/<int:pk>/", apis.AllocationDetailApi.as_view(), name="api-allocation-detail"),
+    path("aging/", AgingReportApi.as_view(), name="api-aging"),
 ]

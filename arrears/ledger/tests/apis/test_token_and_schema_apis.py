@@ -89,6 +89,6 @@ def test_the_ledger_and_token_schema_generates_without_warnings_and_validates():
     GENERATOR_STATS.reset()
     assert warnings == {}
     validate_schema(schema)
-    assert set(LEDGER_PATHS) | {"/api/auth/token/"} == set(schema["paths"])
+    assert set(LEDGER_PATHS) | {"/api/auth/token/", "/api/aging/"} == set(schema["paths"])
     enums = {name for name in schema["components"]["schemas"] if name.endswith("Enum")}
     assert {"DocumentStatusEnum", "ConsentStatusEnum", "DocumentKindEnum", "CustomerKindEnum"} <= enums
