@@ -21,10 +21,11 @@ amounts at once, so the second half of a split payment sees what the first half 
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
+import gc
+from bisect import bisect_left
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import numpy as np
 import polars as pl
@@ -35,6 +36,7 @@ from arrears.payments.references import (
     creditor_ref_parse,
     document_number_core,
     document_number_keys,
+    document_number_letters,
     name_normalise,
 )
 
@@ -120,29 +122,42 @@ class LineMatch:
 
 
 def _money(minor: int, currency: str, exponents: dict[str, int]) -> str:
-    return f"{Decimal(minor).scaleb(-exponents.get(currency, 2))} {currency}"
+    exp = exponents.get(currency, 2)
+    if exp == 0:
+        return f"{minor} {currency}"
+    sign, minor = ("-", -minor) if minor < 0 else ("", minor)
+    whole, frac = divmod(minor, 10**exp)
+    return f"{sign}{whole}.{frac:0{exp}d} {currency}"
 
 
 class MatchIndex:
     """Open documents and payers, indexed once: by document id, number, digits, customer and amount."""
 
     def __init__(self, docs: OpenDocuments, payers: Payers, *, exponents: dict[str, int] | None = None) -> None:
+        paused = gc.isenabled()
+        gc.disable()  # millions of new objects and no cycles: skip the collector's repeated passes
+        try:
+            self._build(docs, payers, exponents)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _build(self, docs: OpenDocuments, payers: Payers, exponents: dict[str, int] | None) -> None:
         self.docs = docs
         self.payers = payers
         self.exponents = exponents or {}
         n = len(docs.ids)
-        self.open_left = docs.open_minor.copy()  # consumed by automatic matches, in file order
+        # Python lists for the per-line lookups: indexing a list is several times cheaper than a
+        # numpy scalar. open_left is consumed by automatic matches, in file order.
+        self.open_left: list[int] = docs.open_minor.tolist()
+        self.ids: list[int] = docs.ids.tolist()
         self.ext = list(docs.external_ids)
         self.cur = list(docs.currencies)
-        self.cust = docs.customer_ids
-        self.due = docs.due_ordinal
-        # One pass in polars (Rust) over a million document numbers; Python only builds the dicts.
-        frame = pl.DataFrame({"ext": pl.Series(self.ext, dtype=pl.String)})
-        core = pl.col("ext").str.replace_all(r"\D", "").str.strip_chars_start("0")
-        letters = pl.col("ext").str.to_uppercase().str.replace_all(r"[^A-Z]", "")
-        keys = frame.select(full=pl.concat_str([letters, core]), core=core)
-        self.by_full = _multi_index(keys["full"].to_list())
-        self.by_core = _multi_index(keys["core"].to_list())
+        self.cust: list[int] = docs.customer_ids.tolist()
+        self.due: list[int] = docs.due_ordinal.tolist()
+        # One pass in polars (Rust) over a million document numbers: digit core -> positions.
+        cores = pl.Series(self.ext, dtype=pl.String).str.replace_all(r"[^0-9]", "").str.strip_chars_start("0")
+        self.by_core, self._groups = _multi_index(cores)
         # Per customer: positions sorted by due date then id (oldest first).
         order = np.lexsort((docs.ids, docs.due_ordinal, docs.customer_ids)) if n else np.zeros(0, np.int64)
         self.cust_order = order
@@ -159,8 +174,8 @@ class MatchIndex:
     # --------------------------------------------------------------------------------- lookups
 
     def position_of(self, document_id: int) -> int | None:
-        i = int(np.searchsorted(self.docs.ids, document_id))
-        return i if i < len(self.docs.ids) and int(self.docs.ids[i]) == document_id else None
+        i = bisect_left(self.ids, document_id)
+        return i if i < len(self.ids) and self.ids[i] == document_id else None
 
     def customer_positions(self, customer_id: int, currency: str) -> list[int]:
         """The customer's open documents in this currency, oldest first (including ones used up here)."""
@@ -174,7 +189,10 @@ class MatchIndex:
         """Open documents (as loaded) of exactly this amount and currency, any customer."""
         if self._amount_keys is None:
             self._cur_id = {c: i for i, c in enumerate(sorted(set(self.cur)))}
-            cur_ids = np.array([self._cur_id[c] for c in self.cur], dtype=np.int64)
+            if len(self._cur_id) == 1:
+                cur_ids = np.zeros(len(self.cur), dtype=np.int64)
+            else:
+                cur_ids = pl.Series(self.cur, dtype=pl.String).replace_strict(self._cur_id, return_dtype=pl.Int64).to_numpy()
             keys = self.docs.open_minor * 1024 + cur_ids
             self._amount_pos = np.argsort(keys, kind="stable")
             self._amount_keys = keys[self._amount_pos]
@@ -196,27 +214,49 @@ class MatchIndex:
         return _money(minor, currency, self.exponents)
 
 
-def _multi_index(keys: list[str]) -> dict[str, int | list[int]]:
-    """key -> position, or a list of positions when several documents share the key."""
-    index: dict[str, int | list[int]] = {}
-    for pos, key in enumerate(keys):
-        if not key:
-            continue
-        prev = index.get(key)
-        if prev is None:
-            index[key] = pos
-        elif isinstance(prev, list):
-            prev.append(pos)
-        else:
-            index[key] = [prev, pos]
-    return index
+def _multi_index(keys: pl.Series) -> tuple[dict[str, int | tuple[int, int]], list[int]]:
+    """key -> position, or (start, end) into the returned positions when several documents share it.
+
+    Sorted and cut into groups by polars; Python only zips the results into dicts (at C speed).
+    """
+    frame = (pl.DataFrame({"k": keys}).with_row_index("pos").filter(pl.col("k") != "")
+             .sort("k", maintain_order=True))
+    if frame.height == 0:
+        return {}, []
+    k = frame["k"]
+    first = k.ne_missing(k.shift(1)).to_numpy()
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], frame.height]
+    single = (ends - starts) == 1
+    group_keys = k.gather(starts)
+    positions = frame["pos"].to_numpy().astype(np.int64)
+    index: dict[str, int | tuple[int, int]] = dict(zip(
+        group_keys.filter(pl.Series(single)).to_list(), positions[starts[single]].tolist(), strict=True))
+    multi = ~single
+    index.update(zip(group_keys.filter(pl.Series(multi)).to_list(),
+                     zip(starts[multi].tolist(), ends[multi].tolist(), strict=True), strict=True))
+    return index, positions.tolist()
 
 
-def _hits(index: dict[str, int | list[int]], key: str) -> list[int]:
-    hit = index.get(key)
+def _hits(index: MatchIndex, key: str) -> list[int]:
+    hit = index.by_core.get(key)
     if hit is None:
         return []
-    return hit if isinstance(hit, list) else [hit]
+    if isinstance(hit, tuple):
+        return index._groups[hit[0]:hit[1]]
+    return [hit]
+
+
+def _block_keys(norm: str) -> set[str]:
+    """Fuzzy-lookup blocks: the first three letters of each pair of words ("acme trading" -> "acm tra").
+
+    A typo meets its name through any pair of words it did not touch, and pairs keep blocks small
+    where single common words ("global", "trading") would gather thousands of names.
+    """
+    prefixes = list(dict.fromkeys(token[:3] for token in norm.split() if len(token) >= 3))
+    if len(prefixes) <= 1:
+        return set(prefixes)
+    return {f"{a} {b}" for i, a in enumerate(prefixes) for b in prefixes[i + 1:]}
 
 
 class _CustomerNames:
@@ -231,14 +271,30 @@ class _CustomerNames:
         frame = frame.with_columns(norm=expr.str.strip_chars())
         self.ids = frame["id"].to_list()
         self.norm = frame["norm"].to_list()
-        self.exact: dict[str, list[int]] = defaultdict(list)
-        self.by_token: dict[str, list[int]] = defaultdict(list)
-        for i, norm in enumerate(self.norm):
-            if norm:
-                self.exact[norm].append(i)
-                # Blocks by the first three letters of each word: a typo later in a word still meets.
-                for prefix in {token[:3] for token in norm.split() if len(token) >= 3}:
-                    self.by_token[prefix].append(i)
+        self.row_of = dict(zip(self.ids, range(len(self.ids)), strict=True))
+        # The inverted indexes are built in polars: a Python loop over 100k names costs seconds.
+        rows = frame.select(row=pl.int_range(pl.len()), norm=pl.col("norm"))
+        exact = rows.filter(pl.col("norm") != "").group_by("norm").agg(pl.col("row"))
+        self.exact: dict[str, list[int]] = dict(zip(exact["norm"].to_list(), exact["row"].to_list(), strict=True))
+        words = (rows.select("row", w=pl.col("norm").str.split(" ")).explode("w")
+                 .filter(pl.col("w").str.len_chars() >= 3)
+                 .select("row", p=pl.col("w").str.slice(0, 3))
+                 .unique(maintain_order=True)
+                 .with_columns(i=pl.int_range(pl.len()).over("row"), n=pl.len().over("row")))
+        singles = words.filter(pl.col("n") == 1).select("row", key=pl.col("p"))
+        pairs = (words.join(words, on="row", suffix="_b").filter(pl.col("i") < pl.col("i_b"))
+                 .select("row", key=pl.concat_str([pl.col("p"), pl.col("p_b")], separator=" ")))
+        blocks = pl.concat([singles, pairs]).group_by("key").agg(pl.col("row"))
+        self.by_token: dict[str, list[int]] = dict(zip(blocks["key"].to_list(), blocks["row"].to_list(), strict=True))
+
+    def agrees(self, name: str, customer_id: int, min_similarity: float) -> bool:
+        """Is `name` this customer's name (exact after normalising, or similar enough)?"""
+        row = self.row_of.get(customer_id)
+        norm = name_normalise(name)
+        if row is None or not norm:
+            return False
+        theirs = self.norm[row]
+        return norm == theirs or difflib.SequenceMatcher(None, norm, theirs).ratio() >= min_similarity
 
     def lookup(self, name: str, min_similarity: float) -> tuple[list[int], float, bool]:
         """(customer ids, similarity, exact) for the best name; several ids when they tie."""
@@ -248,11 +304,17 @@ class _CustomerNames:
         exact = self.exact.get(norm)
         if exact:
             return [self.ids[i] for i in exact], 1.0, True
-        pool: set[int] = set()
-        for prefix in {token[:3] for token in norm.split() if len(token) >= 3}:
-            rows = self.by_token.get(prefix)
-            if rows and len(rows) <= 500:  # a token shared by thousands of names tells nothing
-                pool.update(rows)
+        shared: Counter[int] = Counter()
+        for key in _block_keys(norm):
+            rows = self.by_token.get(key)
+            if rows and len(rows) <= 500:  # a block shared by thousands of names tells nothing
+                shared.update(rows)
+        if not shared:
+            return [], 0.0, False
+        # Only the names sharing the most blocks with this one go to difflib (the slow part).
+        most = max(shared.values())
+        size = len(norm)
+        pool = sorted((i for i, n in shared.items() if n == most), key=lambda i: abs(len(self.norm[i]) - size))[:25]
         best, best_ids = 0.0, []
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(norm)
@@ -277,9 +339,18 @@ def match_lines(lines: Lines, index: MatchIndex, config: MatchConfig | None = No
     """One LineMatch per line, in order. Automatic matches consume open amounts in the index."""
     config = config or MatchConfig()
     out = []
-    for i in range(len(lines)):
-        out.append(_match_one(index, config, int(lines.amount_minor[i]), lines.currencies[i], bool(lines.is_credit[i]),
-                              lines.names[i], lines.ibans[i], lines.texts[i], lines.structured_refs[i]))
+    # The loop makes many small objects and no reference cycles; with a million-document index in
+    # memory every cyclic-GC pass would walk it again (measured: a third of the time). Pause it.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(len(lines)):
+            out.append(_match_one(index, config, int(lines.amount_minor[i]), lines.currencies[i],
+                                  bool(lines.is_credit[i]), lines.names[i], lines.ibans[i], lines.texts[i],
+                                  lines.structured_refs[i]))
+    finally:
+        if paused:
+            gc.enable()
     return out
 
 
@@ -287,40 +358,53 @@ def _allocate(index: MatchIndex, positions: list[int], amount: int) -> tuple[lis
     """Oldest first within the set: (document id, minor) pairs and what is left unapplied."""
     left = amount
     pairs = []
-    for p in sorted(set(positions), key=lambda q: (int(index.due[q]), int(index.docs.ids[q]))):
+    for p in sorted(set(positions), key=lambda q: (index.due[q], index.ids[q])):
         if left <= 0:
             break
-        take = min(left, int(index.open_left[p]))
+        take = min(left, index.open_left[p])
         if take > 0:
-            pairs.append((int(index.docs.ids[p]), take))
+            pairs.append((index.ids[p], take))
             left -= take
     return pairs, left
+
+
+def _all_sums(values: list[int], offset: int) -> dict[int, tuple[int, int]]:
+    """Every subset sum of `values` -> (bitmask of the first subset found, shifted by offset; count capped at 2)."""
+    sums: dict[int, tuple[int, int]] = {0: (0, 1)}
+    for i, v in enumerate(values):
+        bit = 1 << (i + offset)
+        for total, (mask, count) in list(sums.items()):
+            prev = sums.get(total + v)
+            if prev is None:
+                sums[total + v] = (mask | bit, count)
+            else:
+                sums[total + v] = (prev[0], min(2, prev[1] + count))
+    return sums
 
 
 def _subset_sum(values: list[int], target: int) -> tuple[list[int] | None, int]:
     """Indexes of a subset of `values` summing to `target`, and how many subsets do (capped at 2).
 
-    Dynamic programming over reachable sums (a dict): bounded by the number of values, which the
-    caller keeps small (a customer's few oldest documents).
+    Meet in the middle: all sums of each half (2^(n/2) each), then one dict lookup per sum of the
+    first half. The caller keeps n small (a customer's few oldest documents).
     """
-    reach: dict[int, tuple[int, int]] = {0: (0, 1)}  # sum -> (bitmask of the first subset found, count)
-    for i, v in enumerate(values):
-        if v <= 0:
-            continue
-        for total, (mask, count) in list(reach.items()):
-            new = total + v
-            if new > target:
-                continue
-            prev = reach.get(new)
-            if prev is None:
-                reach[new] = (mask | (1 << i), count)
-            else:
-                reach[new] = (prev[0], min(2, prev[1] + count))
-    hit = reach.get(target)
-    if hit is None or target <= 0:
+    if target <= 0 or sum(v for v in values if 0 < v <= target) < target:
         return None, 0
-    mask, count = hit
-    return [i for i in range(len(values)) if mask >> i & 1], count
+    half = len(values) // 2
+    left, right = _all_sums(values[:half], 0), _all_sums(values[half:], half)
+    found_mask, count = None, 0
+    for total, (mask, n) in left.items():
+        other = right.get(target - total)
+        if other is None:
+            continue
+        count += n * other[1]
+        if found_mask is None:
+            found_mask = mask | other[0]
+        if count >= 2:
+            break
+    if found_mask is None:
+        return None, 0
+    return [i for i in range(len(values)) if found_mask >> i & 1], min(2, count)
 
 
 def _match_one(index: MatchIndex, cfg: MatchConfig, amount: int, currency: str, is_credit: bool, name: str,
@@ -339,7 +423,7 @@ def _match_one(index: MatchIndex, cfg: MatchConfig, amount: int, currency: str, 
     if ref is not None and ref.kind == "document":
         pos = index.position_of(ref.target_id or 0)
         if pos is not None and index.cur[pos] == currency:
-            cust = int(index.cust[pos])
+            cust = index.cust[pos]
             allocs, rest = _allocate(index, [pos], amount)
             words = [f"creditor reference {ref.reference} names {index.ext[pos]}"]
             if rest > 0:
@@ -365,12 +449,13 @@ def _match_one(index: MatchIndex, cfg: MatchConfig, amount: int, currency: str, 
     iban_custs = index.payers.ibans.get(iban, set()) if iban else set()
     name_ids: list[int] = []
     name_score, name_exact = 0.0, False
-    if not candidates and name:
-        name_ids, name_score, name_exact = index.names().lookup(name, cfg.name_min_similarity)
 
     # 2. Document numbers in the remittance text.
     if not candidates and text:
-        candidates += _by_document_numbers(index, amount, currency, text, iban_custs, set(name_ids))
+        candidates += _by_document_numbers(index, cfg, amount, currency, text, iban_custs, name)
+
+    if not candidates and name:
+        name_ids, name_score, name_exact = index.names().lookup(name, cfg.name_min_similarity)
 
     # 3. The payer, then the amount within the payer's documents.
     if not candidates:
@@ -402,8 +487,8 @@ def _match_one(index: MatchIndex, cfg: MatchConfig, amount: int, currency: str, 
         for p in hits[: cfg.max_candidates]:
             conf = 0.6 if len(hits) == 1 else 0.35
             candidates.append(Candidate(
-                int(index.cust[p]), conf, [(int(index.docs.ids[p]), amount)], 0,
-                [f"the amount equals the open amount of {index.ext[p]} ({index.customer_name(int(index.cust[p]))})"
+                index.cust[p], conf, [(index.ids[p], amount)], 0,
+                [f"the amount equals the open amount of {index.ext[p]} ({index.customer_name(index.cust[p])})"
                  + ("" if len(hits) == 1 else f", one of {len(hits)} documents with that amount")],
             ))
 
@@ -427,17 +512,18 @@ def _match_one(index: MatchIndex, cfg: MatchConfig, amount: int, currency: str, 
                      [*evidence, *best.evidence], candidates[: cfg.max_candidates])
 
 
-def _by_document_numbers(index: MatchIndex, amount: int, currency: str, text: str, iban_custs: set[int],
-                         name_custs: set[int]) -> list[Candidate]:
-    full_keys, cores = document_number_keys(text)
+def _by_document_numbers(index: MatchIndex, cfg: MatchConfig, amount: int, currency: str, text: str,
+                         iban_custs: set[int], name: str) -> list[Candidate]:
+    prefixed, cores = document_number_keys(text)
     found: dict[int, tuple[float, str]] = {}  # position -> (strength, how)
-    for key in full_keys:
-        for p in _hits(index.by_full, key):
-            found[p] = (0.95, f"{index.ext[p]} is written in the text")
+    for letters, core in prefixed:
+        for p in _hits(index, core):
+            if document_number_letters(index.ext[p]) == letters:
+                found[p] = (0.95, f"{index.ext[p]} is written in the text")
     for core in cores:
         if len(core) < MIN_GLOBAL_DIGITS:
             continue
-        hits = _hits(index.by_core, core)
+        hits = _hits(index, core)
         strength = 0.9 if len(core) >= 5 else 0.85
         if len(hits) > 1:
             strength -= 0.1
@@ -447,8 +533,11 @@ def _by_document_numbers(index: MatchIndex, amount: int, currency: str, text: st
     # Short numbers count only within a customer already identified: by the IBAN, the name, or
     # another number in the same text ("INV 101, 102 and 103").
     short = [c for c in cores if len(c) < MIN_GLOBAL_DIGITS]
+    name_custs: set[int] = set()
+    if short and not found and not iban_custs and name:
+        name_custs = set(index.names().lookup(name, cfg.name_min_similarity)[0])
     if short:
-        for cust in iban_custs | name_custs | {int(index.cust[p]) for p in found}:
+        for cust in iban_custs | name_custs | {index.cust[p] for p in found}:
             for p in index.customer_positions(cust, currency):
                 if document_number_core(index.ext[p]) in short and p not in found:
                     found[p] = (0.85, f"{index.ext[p]} is written in the text as a short number")
@@ -458,17 +547,20 @@ def _by_document_numbers(index: MatchIndex, amount: int, currency: str, text: st
     wrong_currency = []
     for p in found:
         if index.cur[p] == currency:
-            by_customer[int(index.cust[p])].append(p)
+            by_customer[index.cust[p]].append(p)
         else:
             wrong_currency.append(index.ext[p])
     out = []
     for cust, positions in by_customer.items():
         strength = max(found[p][0] for p in positions)
-        words = [found[p][1] for p in sorted(positions, key=lambda q: (int(index.due[q]), int(index.docs.ids[q])))]
-        open_total = sum(int(index.open_left[p]) for p in positions)
-        if cust in iban_custs or cust in name_custs:
+        words = [found[p][1] for p in sorted(positions, key=lambda q: (index.due[q], index.ids[q]))]
+        open_total = sum(index.open_left[p] for p in positions)
+        if cust in iban_custs:
             strength += 0.03
-            words.append(f"the payer ({'IBAN' if cust in iban_custs else 'name'}) agrees: {index.customer_name(cust)}")
+            words.append(f"the payer IBAN agrees: known for {index.customer_name(cust)}")
+        elif cust in name_custs or (name and index.names().agrees(name, cust, cfg.name_min_similarity)):
+            strength += 0.03
+            words.append(f"the payer name agrees: {index.customer_name(cust)}")
         if open_total == amount:
             strength += 0.04
             words.append(f"the amount equals the open total {index.money(open_total, currency)}")
@@ -496,7 +588,7 @@ def _by_amount_for_customer(index: MatchIndex, cfg: MatchConfig, cust: int, iden
     if not positions:
         return Candidate(cust, identity - 0.1, [], amount,
                          [*words, f"no open {currency} documents: the whole amount would be unapplied cash"])
-    exact = [p for p in positions if int(index.open_left[p]) == amount]
+    exact = [p for p in positions if index.open_left[p] == amount]
     if exact:
         allocs, rest = _allocate(index, exact[:1], amount)
         bonus = 0.16 if len(exact) == 1 else 0.1
@@ -505,7 +597,7 @@ def _by_amount_for_customer(index: MatchIndex, cfg: MatchConfig, cust: int, iden
             what += f" (the oldest of {len(exact)} documents with that amount)"
         return Candidate(cust, identity + bonus, allocs, rest, [*words, what])
     oldest = positions[: cfg.subset_max_documents]
-    chosen, count = _subset_sum([int(index.open_left[p]) for p in oldest], amount)
+    chosen, count = _subset_sum([index.open_left[p] for p in oldest], amount)
     if chosen is not None:
         picked = [oldest[i] for i in chosen]
         allocs, rest = _allocate(index, picked, amount)
@@ -515,7 +607,7 @@ def _by_amount_for_customer(index: MatchIndex, cfg: MatchConfig, cust: int, iden
         return Candidate(cust, identity + 0.05, allocs, rest,
                          [*words, f"the amount is the sum of {names} (other combinations also fit)"])
     allocs, rest = _allocate(index, positions, amount)
-    total = sum(int(index.open_left[p]) for p in positions)
+    total = sum(index.open_left[p] for p in positions)
     if amount > total:
         how = f"more than all open documents ({index.money(total, currency)}): the rest is unapplied cash"
     else:

@@ -78,38 +78,48 @@ def creditor_ref_find(text: str) -> CreditorRef | None:
 _PREFIXED = re.compile(r"(?<![A-Z0-9])([A-Z]{1,8})[\s\-/#.:_]{0,3}(\d(?:[\d]|[\-/](?=\d))*)")
 _DIGITS = re.compile(r"(?<![0-9])\d(?:\d|[\-/](?=\d))*")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+_NOT_DIGIT = re.compile(r"\D")
+_NOT_ALPHA = re.compile(r"[^A-Z]")
+_SEPARATOR = re.compile(r"[\-/]")
 
 
-def document_number_keys(text: str) -> tuple[list[str], list[str]]:
-    """(full keys, digit cores) found in a remittance text.
+def document_number_keys(text: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """(prefixed numbers, digit cores) found in a remittance text.
 
-    A full key is the letters, then the digits without leading zeros, every separator removed
-    ("Inv. 2026-0042" -> "INV20260042", "INV-000101" -> "INV101"). A digit core is a run of digits with separators removed and leading zeros
-    stripped ("0042" -> "42"), for texts that drop the prefix or the zeros.
+    A prefixed number is (letters, digits without leading zeros), every separator removed:
+    "Inv. 2026-0042" -> ("INV", "20260042"), "inv 000101" -> ("INV", "101"). A digit core is any
+    run of digits without separators and leading zeros ("0042" -> "42"), for texts that drop the
+    prefix or the zeros. A document matches a prefixed number when its own letters and digit core
+    (`document_number_letters`, `document_number_core`) are the same.
     """
     upper = (text or "").upper()
-    full = [document_number_full_key(m.group(1) + m.group(2)) for m in _PREFIXED.finditer(upper)]
-    full += [document_number_full_key(tok) for tok in re.findall(r"[A-Z0-9][A-Z0-9\-/]*[A-Z0-9]", upper)]
-    full = [key for key in full if key[:1].isalpha() and key[-1:].isdigit()]
+    prefixed = []
+    for m in _PREFIXED.finditer(upper):
+        digits = m.group(2)
+        core = (_NOT_DIGIT.sub("", digits) if "-" in digits or "/" in digits else digits).lstrip("0")
+        if core:
+            prefixed.append((m.group(1), core))
     cores = []
     for m in _DIGITS.finditer(upper):
-        core = _NOT_ALNUM.sub("", m.group(0)).lstrip("0")
+        run = m.group(0)
+        if "-" in run or "/" in run:
+            core = _NOT_DIGIT.sub("", run).lstrip("0")
+            # "2026-0042" may be one number or two: offer the parts too.
+            cores += [p.lstrip("0") for p in _SEPARATOR.split(run) if p.lstrip("0")]
+        else:
+            core = run.lstrip("0")
         if core:
             cores.append(core)
-        # "2026-0042" may be one number or two: offer the parts too.
-        if "-" in m.group(0) or "/" in m.group(0):
-            cores += [p.lstrip("0") for p in re.split(r"[\-/]", m.group(0)) if p.lstrip("0")]
-    return list(dict.fromkeys(full)), list(dict.fromkeys(cores))
+    return list(dict.fromkeys(prefixed)), list(dict.fromkeys(cores))
 
 
-def document_number_full_key(external_id: str) -> str:
-    """Letters, then digits without leading zeros (matching.MatchIndex computes the same in polars)."""
-    upper = (external_id or "").upper()
-    return re.sub(r"[^A-Z]", "", upper) + re.sub(r"\D", "", upper).lstrip("0")
+def document_number_letters(external_id: str) -> str:
+    return _NOT_ALPHA.sub("", (external_id or "").upper())
 
 
 def document_number_core(external_id: str) -> str:
-    return re.sub(r"\D", "", external_id or "").lstrip("0")
+    """The digits without separators and leading zeros (matching.MatchIndex computes the same in polars)."""
+    return _NOT_DIGIT.sub("", external_id or "").lstrip("0")
 
 
 # ------------------------------------------------------------------------------------------ names

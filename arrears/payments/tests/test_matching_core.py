@@ -51,10 +51,10 @@ def test_creditor_references_are_valid_iso11649_and_decode_to_the_document():
 @pytest.mark.parametrize(
     ("text", "full", "core"),
     [
-        ("Invoice INV-000123", "INV123", "123"),
-        ("inv 123 thanks", "INV123", "123"),
+        ("Invoice INV-000123", ("INV", "123"), "123"),
+        ("inv 123 thanks", ("INV", "123"), "123"),
         ("Rechnung Nr. 2026-0042", None, "20260042"),
-        ("RE 0000456789", "RE456789", "456789"),
+        ("RE 0000456789", ("RE", "456789"), "456789"),
     ],
 )
 def test_document_numbers_are_found_in_messy_texts(text, full, core):
