@@ -294,15 +294,30 @@ def test_demo_command_prints_the_aging_and_how_to_log_in():
 
 
 @pytest.mark.django_db
-def test_nightly_cycle_ages_every_business_unit():
+def test_nightly_cycle_plans_actions_and_ages_every_business_unit():
     demo_build(seed=61, customers=SMALL, as_of=AS_OF)
     lines: list[str] = []
     result = demo_run_nightly_cycle(AS_OF, write=lines.append)
-    assert {row["currency"] for row in result["rows"]} == {"EUR", "GBP", "INR", "USD"}
+    assert result["cycle"]["steps"]["dunning"]["status"] == "completed"
+    assert result["cycle"]["steps"]["dunning"]["action_count"] > 0
+    assert result["cycle"]["steps"]["worklist"]["open"] > 0
+    rows = result["aging"]["rows"]
+    assert {row["currency"] for row in rows} == {"EUR", "GBP", "INR", "USD"}
     open_eur = Document.objects.filter(currency="EUR", open_amount__gt=0).exclude(kind=DocumentKind.CREDIT_NOTE)
-    eur_row = next(row for row in result["rows"] if row["currency"] == "EUR")
+    eur_row = next(row for row in rows if row["currency"] == "EUR")
     assert Decimal(eur_row["total"]) == open_eur.aggregate(s=Sum("open_amount"))["s"]
     assert any("ACME-DE" in line for line in lines)
+
+
+@pytest.mark.django_db
+def test_rebuilding_the_demo_on_the_same_day_plans_the_same_night_again():
+    demo_build(seed=61, customers=SMALL, as_of=AS_OF)
+    first = demo_run_nightly_cycle(AS_OF)["cycle"]["steps"]["dunning"]
+    demo_build(seed=61, customers=SMALL, as_of=AS_OF)
+    second = demo_run_nightly_cycle(AS_OF)["cycle"]["steps"]["dunning"]
+    assert second["already_ran"] is False
+    assert second["action_count"] == first["action_count"] > 0
+    assert second["counts"] == first["counts"]
 
 
 @pytest.mark.django_db
