@@ -5,7 +5,7 @@ Three regressors give the payment date (the median delay after the due date, obj
 being paid more than 0, 30 and 60 days late. Calibration works like scikit-learn's CalibratedClassifierCV
 with ``ensemble=False``: out-of-fold scores (3 folds) fit the calibrator (Platt's sigmoid, or isotonic
 when each class has at least 1,000 rows), one booster fitted on all rows does the predicting, and
-its SHAP values (LightGBM ``pred_contrib``) are the reasons.
+its SHAP values (exact, by table look-up: see shap.py) are the reasons.
 
 The "paid late" classifier boosts from a prior: its starting score is a small logistic scorecard of
 the customer's record (late share so far, shrunk toward the portfolio's rate for short histories;
@@ -33,17 +33,23 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from arrears.scoring.shap import ShapTables
+
 THRESHOLDS = (0, 30, 60)
 QUANTILES = (0.1, 0.9)
 ISOTONIC_MIN_ROWS = 5000
 PRIOR_STRENGTH = 2.0  # pseudo-invoices at the portfolio's late rate added to each customer's history
 MIN_CLASS_ROWS = 15  # fewer positives (or negatives) than this: predict the observed share instead
+# predicting a million rows: both cores (OMP_WAIT_POLICY=passive keeps idle threads off the CPU)
+PREDICT_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
 class ModelParams:
-    n_estimators: int = 200
-    learning_rate: float = 0.03
+    # 80 trees at 0.075 score the IBM test like 200 at 0.03 (AUC 0.871, MAE 5.71 days) in 40 % of the
+    # prediction time: a million open invoices through six models is most of the nightly refresh
+    n_estimators: int = 80
+    learning_rate: float = 0.075
     num_leaves: int = 7
     min_child_samples: int = 40
     subsample: float = 0.8
@@ -122,7 +128,7 @@ class _CalibratedBooster:
     prior: _Scorecard | None
 
     def raw(self, x: np.ndarray) -> np.ndarray:
-        score = np.asarray(self.booster.predict(x, raw_score=True), dtype=float)
+        score = np.asarray(self.booster.booster_.predict(x, raw_score=True, num_threads=PREDICT_THREADS), dtype=float)
         return score + self.init_score(x)
 
     def init_score(self, x: np.ndarray) -> np.ndarray:
@@ -214,9 +220,12 @@ class PaymentModel:
     # ------------------------------------------------------------------------------- predicting
 
     def predict(self, x: np.ndarray) -> Prediction:
-        delay = self.point.predict(x)
-        low = np.minimum(self.quantiles[QUANTILES[0]].predict(x), delay)
-        high = np.maximum(self.quantiles[QUANTILES[1]].predict(x), delay)
+        def regress(model: Any) -> np.ndarray:
+            return np.asarray(model.booster_.predict(x, num_threads=PREDICT_THREADS), dtype=float)
+
+        delay = regress(self.point)
+        low = np.minimum(regress(self.quantiles[QUANTILES[0]]), delay)
+        high = np.maximum(regress(self.quantiles[QUANTILES[1]]), delay)
         p_late: dict[int, np.ndarray] = {}
         previous = np.ones(len(x))
         for k in THRESHOLDS:
@@ -238,10 +247,14 @@ class PaymentModel:
         The scorecard the classifier starts from is explained term by term: each of its inputs'
         share of the score (against the average training row) is added to that feature's column.
         """
-        contrib = np.asarray(self.explaining_booster().predict(x, pred_contrib=True))[:, : len(self.feature_names)]
+        booster = self.explaining_booster()
+        if ShapTables.supports(booster):  # small trees: exact values by table look-up (see shap.py)
+            contrib = ShapTables.from_booster(booster).contributions(x)
+        else:
+            contrib = np.asarray(booster.predict(x, pred_contrib=True, num_threads=PREDICT_THREADS))
+            contrib = np.array(contrib[:, : len(self.feature_names)], order="F")
         clf = self.classifiers[0]
         if isinstance(clf, _CalibratedBooster) and clf.prior is not None:
-            contrib = contrib.copy()
             contrib[:, list(clf.prior.columns[1:])] += clf.prior.terms(x)
         return contrib
 

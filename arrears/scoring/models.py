@@ -6,9 +6,12 @@ ledger's documents; the cash forecast sums their Decimal open amounts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from arrears.ledger.models import Customer, Document
+from arrears.scoring.reasons import factor_reasons
 
 
 class ModelKind(models.TextChoices):
@@ -42,8 +45,13 @@ class ModelVersion(models.Model):
 class Prediction(models.Model):
     """The latest prediction for one open debit document, replaced by each refresh."""
 
-    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="prediction")
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions")
+    # No database-level foreign keys (Django still cascades deletes): the nightly refresh replaces a
+    # million rows at once with TRUNCATE and COPY, and deferred FK checks would cost a lookup per row
+    # at commit (and forbid a second TRUNCATE in the same transaction). The rows are written only
+    # by `prediction_rows_replace`, from the ledger's own document ids.
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="prediction", db_constraint=False)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions",
+                                      db_constraint=False, db_index=False)  # one version for all rows
     as_of = models.DateField()
     predicted_date = models.DateField(help_text="expected payment date (median)")
     low_date = models.DateField(help_text="10th percentile")
@@ -51,7 +59,20 @@ class Prediction(models.Model):
     p_late_0 = models.FloatField(help_text="probability of being paid after the due date")
     p_late_30 = models.FloatField(help_text="... more than 30 days after it")
     p_late_60 = models.FloatField(help_text="... more than 60 days after it")
-    reasons = models.JSONField(default=list, blank=True, help_text="top factors: feature, value, effect, text")
+    # The top three factors of the late score, largest effect first, stored as numbers (the words are
+    # written when shown: see `reasons`): an index into model_version.features, the feature's value
+    # (null when missing) and its effect on the score in log-odds (SHAP value).
+    reason_1 = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason_1_value = models.FloatField(null=True, blank=True)
+    reason_1_effect = models.FloatField(null=True, blank=True)
+    reason_2 = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason_2_value = models.FloatField(null=True, blank=True)
+    reason_2_effect = models.FloatField(null=True, blank=True)
+    reason_3 = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason_3_value = models.FloatField(null=True, blank=True)
+    reason_3_effect = models.FloatField(null=True, blank=True)
+    history_count = models.PositiveIntegerField(default=0, help_text="invoices the customer had settled by as_of")
+    history_count_last10 = models.PositiveSmallIntegerField(default=0, help_text="of those, in the last-10 window")
 
     class Meta:
         ordering = ["predicted_date", "id"]
@@ -59,6 +80,28 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.predicted_date} ({self.p_late_0:.0%} late)"
+
+    @property
+    def factors(self) -> list[tuple[int | None, float | None, float | None]]:
+        return [
+            (self.reason_1, self.reason_1_value, self.reason_1_effect),
+            (self.reason_2, self.reason_2_value, self.reason_2_effect),
+            (self.reason_3, self.reason_3_value, self.reason_3_effect),
+        ]
+
+    @property
+    def reasons(self) -> list[dict[str, Any]]:
+        """The factors in words: ``feature``, ``value``, ``effect`` (log-odds) and ``text``.
+
+        Reads the model version's feature names and vocabularies: fetch predictions with
+        ``select_related("model_version")`` and ``defer("model_version__model")`` (the selectors do).
+        """
+        if "model_version" not in self._state.fields_cache:
+            self.model_version = ModelVersion.objects.defer("model").get(pk=self.model_version_id)
+        version = self.model_version
+        vocabularies = (version.card or {}).get("schema", {}).get("vocabularies", {})
+        context = {"hist_count": self.history_count, "hist_count_last10": self.history_count_last10}
+        return factor_reasons(version.features, self.factors, context, vocabularies)
 
 
 class WarningCode(models.TextChoices):

@@ -1,4 +1,10 @@
-"""Per-invoice reasons in words: the features that moved the "paid late" score most (SHAP values)."""
+"""Per-invoice reasons: the features that moved the "paid late" score most (SHAP values), and their words.
+
+The nightly refresh stores only numbers per prediction: the top three factors as feature indexes
+(into the model version's feature list), each with its value and effect, plus the two history counts
+some sentences need (`top_factors`, vectorised over all rows). The sentence is written when a page
+or the API shows the prediction (`factor_reasons`), not a million times a night.
+"""
 
 from __future__ import annotations
 
@@ -107,6 +113,52 @@ def reason_text(name: str, row: Row, vocabularies: Mapping[str, list[str]]) -> s
     return sentence(row, vocabularies)
 
 
+CONTEXT = ("hist_count", "hist_count_last10")  # other values the sentences read besides the factor's own
+
+
+def top_factors(contributions: np.ndarray, *, top: int = TOP_REASONS) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ``top`` features with the largest absolute effect, largest first: (indexes, effects)."""
+    m, f = contributions.shape
+    k = min(top, f)
+    if not m or not k:
+        return np.zeros((m, k), dtype=np.int16), np.zeros((m, k))
+    magnitude = np.abs(contributions)
+    idx = np.argpartition(-magnitude, k - 1, axis=1)[:, :k] if k < f else np.tile(np.arange(f), (m, 1))
+    order = np.argsort(-np.take_along_axis(magnitude, idx, axis=1), axis=1, kind="stable")
+    idx = np.take_along_axis(idx, order, axis=1)
+    return idx.astype(np.int16), np.take_along_axis(contributions, idx, axis=1)
+
+
+def factor_reason(
+    name: str, value: float | None, effect: float, context: Mapping[str, float], vocabularies: Mapping[str, list[str]],
+) -> dict[str, Any]:
+    """One stored factor as the reason shown to people: feature, value, effect (log-odds) and a sentence."""
+    v = math.nan if value is None else float(value)
+    row = {**{c: float(context.get(c) or 0) for c in CONTEXT}, name: v}
+    text = reason_text(name, row, vocabularies)
+    direction = "raises" if effect > 0 else "lowers"
+    return {
+        "feature": name,
+        "value": None if math.isnan(v) else round(v, 4),
+        "effect": round(float(effect), 4),
+        "text": f"{text[0].upper()}{text[1:]} ({direction} the risk of late payment).",
+    }
+
+
+def factor_reasons(
+    features: Sequence[str],
+    factors: Sequence[tuple[int | None, float | None, float | None]],
+    context: Mapping[str, float],
+    vocabularies: Mapping[str, list[str]],
+) -> list[dict[str, Any]]:
+    """The stored ``(feature index, value, effect)`` factors of one prediction, in words."""
+    return [
+        factor_reason(features[i], value, effect or 0.0, context, vocabularies)
+        for i, value, effect in factors
+        if i is not None and 0 <= i < len(features)
+    ]
+
+
 def reasons_for_rows(
     names: Sequence[str],
     values: np.ndarray,
@@ -115,25 +167,14 @@ def reasons_for_rows(
     *,
     top: int = TOP_REASONS,
 ) -> list[list[dict[str, Any]]]:
-    """For each row, the ``top`` features with the largest effect on the late score, in words."""
-    if not len(values):
-        return []
-    k = min(top, contributions.shape[1])
-    idx = np.argpartition(-np.abs(contributions), k - 1, axis=1)[:, :k]
-    out: list[list[dict[str, Any]]] = []
+    """For each row, the ``top`` features with the largest effect on the late score, in words.
+
+    A Python loop: for a few rows (a page, a test), not for the nightly refresh (see `top_factors`).
+    """
+    idx, effects = top_factors(contributions, top=top)
+    out = []
     for i in range(len(values)):
-        order = sorted(idx[i], key=lambda j: -abs(contributions[i, j]))
         row = dict(zip(names, values[i].tolist(), strict=True))
-        reasons = []
-        for j in order:
-            effect = float(contributions[i, j])
-            direction = "raises" if effect > 0 else "lowers"
-            text = reason_text(names[j], row, vocabularies)
-            reasons.append({
-                "feature": names[j],
-                "value": None if math.isnan(row[names[j]]) else round(row[names[j]], 4),
-                "effect": round(effect, 4),
-                "text": f"{text[0].upper()}{text[1:]} ({direction} the risk of late payment).",
-            })
-        out.append(reasons)
+        out.append([factor_reason(names[j], row[names[j]], float(e), row, vocabularies)
+                    for j, e in zip(idx[i].tolist(), effects[i].tolist(), strict=True)])
     return out

@@ -192,12 +192,16 @@ def prediction_list_for_customer(*, customer_id: int) -> QuerySet[Prediction]:
     return (
         Prediction.objects.filter(document__customer_id=customer_id)
         .select_related("document", "model_version")
+        .defer("model_version__model")  # the reasons need the version's feature names, not the model
         .order_by("predicted_date", "document_id")
     )
 
 
 def prediction_get_for_document(*, document_id: int) -> Prediction | None:
-    return Prediction.objects.filter(document_id=document_id).select_related("model_version").first()
+    return (
+        Prediction.objects.filter(document_id=document_id).select_related("model_version")
+        .defer("model_version__model").first()
+    )
 
 
 # -------------------------------------------------------------------------------- early warnings

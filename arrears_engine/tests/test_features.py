@@ -132,3 +132,24 @@ def test_mismatched_columns_are_rejected():
     with pytest.raises(FeatureError, match="amount"):
         PaymentHistory(customer=[1, 2], issue_date=["2025-01-01"] * 2, due_date=["2025-01-31"] * 2,
                        amount=[1.0], settled_date=["NaT", "NaT"])
+
+
+def test_a_rows_features_do_not_depend_on_the_other_rows_computed_with_it():
+    rng = np.random.default_rng(11)
+    n = 400
+    issue = D("2025-01-01") + rng.integers(0, 300, n).astype("timedelta64[D]")
+    settled = np.where(rng.random(n) < 0.6, issue + rng.integers(10, 90, n).astype("timedelta64[D]"),
+                       np.datetime64("NaT", "D"))
+    h = PaymentHistory(customer=rng.integers(0, 12, n), issue_date=issue, due_date=issue + np.timedelta64(30, "D"),
+                       amount=rng.lognormal(5, 1, n), settled_date=settled, outcome_flags={"disputed": rng.random(n) < 0.1})
+    events = {"disputes": EventLog(customer=rng.integers(0, 12, 50),
+                                   date=D("2025-01-01") + rng.integers(0, 400, 50).astype("timedelta64[D]"))}
+    rows = rng.integers(0, n, 300)
+    dates = issue[rows] + rng.integers(0, 60, 300).astype("timedelta64[D]")
+    dates[::3] = D("2025-08-01")  # many rows share a customer and a date
+
+    together = payment_features(h, rows, dates, events=events)
+
+    for i in range(0, 300, 7):
+        alone = payment_features(h, rows[i : i + 1], dates[i : i + 1], events=events)
+        np.testing.assert_array_equal(alone.values[0], together.values[i])
