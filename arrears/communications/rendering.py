@@ -174,13 +174,18 @@ class Rendered:
 
 
 # What the compliance rules need to know about a message's content (compliance.rules.model.Content).
-# Searched in the lower-cased text (much faster than re.IGNORECASE over long alternations).
-_DISCLOSURE = re.compile(r"debt collector|attempt to collect a debt|inkasso")
-_LITIGATION = re.compile(
-    r"legal action|lawsuit|\bsue\b|court|attorney|gerichtlich|klage|mahnbescheid|rechtliche schritte|rechtsanwalt"
-)
-_PRIVACY = re.compile(r"privacy|datenschutz")
+# Searched in the lower-cased text. Plain phrases are found with `in` (C substring search): a regex
+# alternation over a few kilobytes costs ~0.1 ms per message, a third of a run's rendering time.
+_DISCLOSURE = ("debt collector", "attempt to collect a debt", "inkasso")
+_LITIGATION = ("legal action", "lawsuit", "court", "attorney", "gerichtlich", "klage", "mahnbescheid",
+               "rechtliche schritte", "rechtsanwalt")
+_LITIGATION_WORDS = re.compile(r"\bsue\b")  # a whole word only: "pursue", "issued" are not threats
+_PRIVACY = ("privacy", "datenschutz")
 _SMS_OPT_OUT = re.compile(r"\b(?:reply|text|send|antworten sie mit|senden sie)\s+\W?STOPP?\b", re.IGNORECASE)
+
+
+def _mentions(text: str, phrases: tuple[str, ...]) -> bool:
+    return any(phrase in text for phrase in phrases)
 
 
 def content_flags(*, channel: str, step_key: str, rendered_subject: str, rendered_html: str, rendered_text: str,
@@ -202,9 +207,10 @@ def content_flags(*, channel: str, step_key: str, rendered_subject: str, rendere
         "demands_payment": step_key != "thank_you",
         "mentions_debt": True,
         "opt_out_statement": opt_out,
-        "collector_disclosure": bool(_DISCLOSURE.search(lowered)),
-        "threatens_litigation": bool(_LITIGATION.search(lowered)),
-        "privacy_notice": bool(_PRIVACY.search(lowered)),
+        "collector_disclosure": _mentions(lowered, _DISCLOSURE),
+        "threatens_litigation": _mentions(lowered, _LITIGATION) or (
+            "sue" in lowered and _LITIGATION_WORDS.search(lowered) is not None),
+        "privacy_notice": _mentions(lowered, _PRIVACY),
     }
 
 

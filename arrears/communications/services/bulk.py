@@ -47,7 +47,7 @@ from arrears.communications.selectors import (
     templates_active_for,
 )
 from arrears.communications.services.outbox import MessageNotQueueable, message_build
-from arrears.ledger.models import Channel, Contact, Customer
+from arrears.ledger.models import BusinessUnit, Channel, Contact, Customer
 
 MESSAGE_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.LETTER)
 
@@ -123,10 +123,12 @@ class _Templates:
 class _Chunk:
     """What rendering one chunk of requests needs, in a fixed number of queries."""
 
-    def __init__(self, customer_ids: list[int], *, senders: dict[int, Any]):
-        self.customers: dict[int, Customer] = {
-            c.pk: c for c in Customer.objects.filter(pk__in=customer_ids).select_related("business_unit")
-        }
+    def __init__(self, customer_ids: list[int], *, senders: dict[int, Any], units: dict[int, BusinessUnit]):
+        self.customers: dict[int, Customer] = {}
+        for customer in Customer.objects.filter(pk__in=customer_ids):
+            # the few business units are loaded once; select_related would build one copy per customer
+            customer.business_unit = units[customer.business_unit_id]
+            self.customers[customer.pk] = customer
         found = [cid for cid in customer_ids if cid in self.customers]
         self.contacts = contacts_by_customer(customer_ids=found)
         self.documents = open_documents_by_customer(customer_ids=found)
@@ -223,6 +225,7 @@ def messages_queue_many(
     keys = [_default_message_key(r, run_reference) for r in requests]
     templates = _Templates((r.step_key, r.channel) for r in requests)
     senders = sender_profiles_by_unit()
+    units = BusinessUnit.objects.in_bulk()
     seen: set[str] = set()
     with transaction.atomic():
         for span in _chunks(len(requests), chunk_size):
@@ -236,7 +239,7 @@ def messages_queue_many(
                 todo.append(i)
             if not todo:
                 continue
-            chunk = _Chunk(sorted({requests[i].customer_id for i in todo}), senders=senders)
+            chunk = _Chunk(sorted({requests[i].customer_id for i in todo}), senders=senders, units=units)
             rows = []
             for i in todo:
                 rows.append(_message_for(requests[i], key=keys[i], where=f"requests[{i}]", chunk=chunk,
@@ -291,6 +294,7 @@ def call_tasks_create_many(
             for r in requests]
     templates = _Templates((r.step_key, Channel.PHONE) for r in requests)
     senders = sender_profiles_by_unit()
+    units = BusinessUnit.objects.in_bulk()
     seen: set[str] = set()
     with transaction.atomic():
         for span in _chunks(len(requests), chunk_size):
@@ -300,7 +304,7 @@ def call_tasks_create_many(
             seen.update(keys[i] for i in todo)
             if not todo:
                 continue
-            chunk = _Chunk(sorted({requests[i].customer_id for i in todo}), senders=senders)
+            chunk = _Chunk(sorted({requests[i].customer_id for i in todo}), senders=senders, units=units)
             tasks = []
             for i in todo:
                 request, where = requests[i], f"requests[{i}]"
