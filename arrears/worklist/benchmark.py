@@ -29,15 +29,22 @@ def main(n: int = 20_000) -> None:
         teardown_databases(old, verbosity=0)
 
 
+AS_OF = dt.date(2026, 3, 10)
+
+
 def _run(n: int) -> None:
+    populate(n, as_of=AS_OF)
+    measure(n, as_of=AS_OF)
+
+
+def populate(n: int, *, as_of: dt.date) -> None:
+    """One collector with `n` accounts, each on the worklist (see the module's docstring)."""
     from arrears.disputes.models import Dispute
     from arrears.ledger.models import BusinessUnit, Customer, Document
     from arrears.promises.models import Promise, PromiseEvent
     from arrears.users.models import User
-    from arrears.worklist.models import FollowUp, WorklistItem
-    from arrears.worklist.services import worklist_build
+    from arrears.worklist.models import FollowUp
 
-    as_of = dt.date(2026, 3, 10)
     user = User.objects.create(username="cora", role="collector")
     unit = BusinessUnit.objects.create(code="BU", name="BU", home_currency="EUR", country="DE")
     Customer.objects.bulk_create(
@@ -67,7 +74,12 @@ def _run(n: int) -> None:
                 opened_on=dt.date(2026, 2, 1), sla_days=14, due_date=dt.date(2026, 2, 15))
         for pk in ids[::10]
     ], batch_size=5000)
+
+
+def measure(n: int, *, as_of: dt.date) -> None:
+    from arrears.worklist.models import WorklistItem
     from arrears.worklist.selectors import account_risk_for_customers, worklist_candidates
+    from arrears.worklist.services import worklist_build
 
     wall = time.perf_counter()
     candidates = worklist_candidates(as_of=as_of)

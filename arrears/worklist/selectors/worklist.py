@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from arrears.communications.models import CallTask, CallTaskStatus
@@ -22,7 +25,7 @@ from arrears.promises.models import PromiseEvent, PromiseEventKind
 from arrears.users.models import User
 from arrears.worklist import conf
 from arrears.worklist.models import Absence, CallLog, FollowUp, ItemSource, ItemStatus, WorklistItem
-from arrears.worklist.selectors.risk import money_text
+from arrears.worklist.selectors.risk import MILLI, money_text_milli
 
 EVENT_SOURCES = {
     PromiseEventKind.PROMISE_BROKEN: ItemSource.PROMISE_BROKEN,
@@ -30,15 +33,37 @@ EVENT_SOURCES = {
     PromiseEventKind.INSTALMENT_MISSED: ItemSource.INSTALMENT_MISSED,
     PromiseEventKind.PLAN_DEFAULTED: ItemSource.INSTALMENT_MISSED,
 }
+# Who works the customer: its collector and the lead of the collector's team (read with every source).
+WHO = ("customer__collector", "customer__collector__team__lead")
 
 
+@cache
 def day(value: dt.date) -> str:
     """"20 Nov" (this year's dates are read at a glance)."""
     return f"{value.day} {value:%b}"
 
 
-@dataclass(frozen=True)
-class Candidate:
+@cache
+def as_date(raw: Any) -> dt.date:
+    """A date read with `iso` (or a date, which it returns)."""
+    return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(raw)
+
+
+def iso(name: str) -> Cast:
+    """A date column read as its ISO text: `raw_rows` then parses each distinct day once (`as_date`)."""
+    return Cast(name, output_field=TextField())
+
+
+def raw_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a `values_list` query as the database driver returns them, without Django's per-value
+    converters (decimals are floats on SQLite; select dates with `iso`): for reads of many thousands of rows."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class Candidate(NamedTuple):
     """Something that should be on `user_id`'s worklist on the day, for one customer."""
 
     user_id: int
@@ -49,26 +74,23 @@ class Candidate:
     due_date: dt.date | None
 
 
+def _start_of(day_: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day_, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
 def _local_date(at: dt.datetime) -> dt.date:
     return at.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
 
 
-def last_call_dates(*, customer_ids: Iterable[int] | None) -> dict[int, dt.date]:
-    """customer_id -> the business date of the last call logged (any collector)."""
+def last_call_dates(*, customer_ids: Iterable[int] | None, since: dt.date | None = None) -> dict[int, dt.date]:
+    """customer_id -> the business date of the last call logged (any collector); with `since`, only
+    customers called on or after that day."""
     qs = CallLog.objects.all()
     if customer_ids is not None:
         qs = qs.filter(customer_id__in=list(customer_ids))
+    if since is not None:
+        qs = qs.filter(at__gte=_start_of(since))
     return {c: _local_date(at) for c, at in qs.order_by().values("customer_id").annotate(m=Max("at")).values_list("customer_id", "m")}
-
-
-def _collectors(customer_ids: set[int]) -> dict[int, tuple[int | None, int | None]]:
-    """customer_id -> (collector id, that collector's team lead id)."""
-    out: dict[int, tuple[int | None, int | None]] = {}
-    for pk, collector_id, lead_id in Customer.objects.filter(pk__in=customer_ids).values_list(
-        "pk", "collector_id", "collector__team__lead_id"
-    ):
-        out[pk] = (collector_id, lead_id)
-    return out
 
 
 def worklist_candidates(*, as_of: dt.date, customer_ids: Iterable[int] | None = None) -> list[Candidate]:
@@ -77,75 +99,92 @@ def worklist_candidates(*, as_of: dt.date, customer_ids: Iterable[int] | None = 
     A strategy action, promise event or early warning stays until a call is logged for the customer on
     or after its date; a dispute past its SLA and a follow-up until a call is logged that day (or the
     follow-up is done). Call tasks stay until done (logging a call completes them).
+
+    Each source is one query that also reads the customer's collector and team lead, without model
+    instances or Django's converters; dates and amounts are formatted once per distinct value.
     """
     only = None if customer_ids is None else sorted(set(customer_ids))
     since = as_of - dt.timedelta(days=conf.lookback_days())
+    # Every reason but a call task is handled by a call on or after a day no earlier than `since`
+    # (its own date, which the look-back keeps within it, or `as_of`): older calls don't matter.
+    called = last_call_dates(customer_ids=only, since=since)
 
     def scoped(qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs if only is None else qs.filter(customer_id__in=only)
 
-    raw: list[tuple[str, int, int, int | None, str, dt.date | None, str]] = []  # source, id, customer, user, reason, due, role
-    for pk, customer_id, user_id, step_key, due in scoped(
+    out: list[Candidate] = []
+
+    def add(source: str, pk: int, customer_id: int, user_id: int | None, reason: str, due: dt.date | None,
+            handled_from: dt.date | None, collector_id: int | None, lead_id: int | None, *, lead: bool = False) -> None:
+        last = called.get(customer_id)
+        if last is not None and handled_from is not None and last >= handled_from:
+            return
+        user = user_id or ((lead_id or collector_id) if lead else collector_id)
+        if user is None:
+            return  # nobody to work it: assignment rules give the customer a collector
+        out.append(Candidate(user, customer_id, source, pk, reason[:300], due))
+
+    for pk, customer_id, user_id, step_key, due, collector_id, lead_id in raw_rows(scoped(
         CallTask.objects.filter(status=CallTaskStatus.OPEN, due_date__lte=as_of)
-    ).values_list("pk", "customer_id", "assigned_to_id", "step_key", "due_date"):
-        raw.append((ItemSource.CALL_TASK, pk, customer_id, user_id, f"call task {step_key or 'call'} due {day(due)}", due, "collector"))
-    for pk, customer_id, channel, template_key, on in scoped(
+    ).values_list("pk", "customer_id", "assigned_to_id", "step_key", iso("due_date"), *WHO)):
+        due = as_date(due)
+        add(ItemSource.CALL_TASK, pk, customer_id, user_id, f"call task {step_key or 'call'} due {day(due)}", due, None,
+            collector_id, lead_id)
+    for pk, customer_id, channel, template_key, on, collector_id, lead_id in raw_rows(scoped(
         DunningAction.objects.filter(
             kind=ActionKind.DUNNING, channel__in=[StepChannel.CALL_TASK, StepChannel.ESCALATE_LEAD],
             as_of__gte=since, as_of__lte=as_of,
         ).exclude(status=ActionStatus.BLOCKED)
-    ).values_list("pk", "customer_id", "channel", "template_key", "as_of"):
+    ).values_list("pk", "customer_id", "channel", "template_key", iso("as_of"), *WHO)):
+        on = as_date(on)
         if channel == StepChannel.ESCALATE_LEAD:
-            raw.append((ItemSource.STRATEGY_ACTION, pk, customer_id, None, f"escalated by the strategy on {day(on)}", on, "lead"))
+            add(ItemSource.STRATEGY_ACTION, pk, customer_id, None, f"escalated by the strategy on {day(on)}", on, on,
+                collector_id, lead_id, lead=True)
         else:
-            raw.append((ItemSource.STRATEGY_ACTION, pk, customer_id, None,
-                        f"strategy call step ({template_key or 'call'}) on {day(on)}", on, "collector"))
-    for pk, customer_id, kind, on, amount, currency, promised, seq, plan_id, inst_due, event_plan in scoped(
-        PromiseEvent.objects.filter(kind__in=list(EVENT_SOURCES), date__gte=since, date__lte=as_of)
-    ).values_list("pk", "customer_id", "kind", "date", "amount", "promise__currency", "promise__promised_date",
-                  "instalment__sequence", "instalment__plan_id", "instalment__due_date", "plan_id"):
-        reason = _event_reason(kind, amount, currency or "", promised, seq, plan_id or event_plan, inst_due)
-        raw.append((EVENT_SOURCES[kind], pk, customer_id, None, reason, on, "collector"))
-    for pk, customer_id, owner_id, reason, due, amount, currency in scoped(
+            add(ItemSource.STRATEGY_ACTION, pk, customer_id, None, f"strategy call step ({template_key or 'call'}) on {day(on)}",
+                on, on, collector_id, lead_id)
+    for pk, customer_id, kind, on, amount, currency, promised, seq, plan_id, inst_due, event_plan, collector_id, lead_id in raw_rows(
+        scoped(PromiseEvent.objects.filter(kind__in=list(EVENT_SOURCES), date__gte=since, date__lte=as_of)).values_list(
+            "pk", "customer_id", "kind", iso("date"), "amount", "promise__currency", iso("promise__promised_date"),
+            "instalment__sequence", "instalment__plan_id", iso("instalment__due_date"), "plan_id", *WHO,
+        )
+    ):
+        on = as_date(on)
+        reason = _event_reason(kind, amount, currency or "", promised and as_date(promised), seq, plan_id or event_plan,
+                               inst_due and as_date(inst_due))
+        add(EVENT_SOURCES[kind], pk, customer_id, None, reason, on, on, collector_id, lead_id)
+    for pk, customer_id, owner_id, reason, due, amount, currency, collector_id, lead_id in raw_rows(scoped(
         Dispute.objects.filter(status__in=HOLDING_STATUSES, due_date__lt=as_of)
-    ).values_list("pk", "customer_id", "owner_id", "reason", "due_date", "disputed_amount", "currency"):
-        raw.append((ItemSource.DISPUTE_PAST_SLA, pk, customer_id, owner_id,
-                    f"dispute {pk} ({reason.replace('_', ' ')}, {money_text(amount, currency)}) past its SLA since {day(due)}",
-                    due, "collector"))
+    ).values_list("pk", "customer_id", "owner_id", "reason", iso("due_date"), "disputed_amount", "currency", *WHO)):
+        due = as_date(due)
+        add(ItemSource.DISPUTE_PAST_SLA, pk, customer_id, owner_id,
+            f"dispute {pk} ({reason.replace('_', ' ')}, {_money(amount, currency)}) past its SLA since {day(due)}",
+            due, as_of, collector_id, lead_id)
     if apps.is_installed("arrears.scoring"):
         from arrears.scoring.models import EarlyWarning
 
-        for pk, customer_id, reason, on in scoped(
+        for pk, customer_id, reason, on, collector_id, lead_id in raw_rows(scoped(
             EarlyWarning.objects.filter(as_of__gte=since, as_of__lte=as_of, severity__gte=conf.min_warning_severity())
-        ).values_list("pk", "customer_id", "reason", "as_of"):
-            raw.append((ItemSource.EARLY_WARNING, pk, customer_id, None, f"early warning: {reason}"[:300], on, "collector"))
-    for pk, customer_id, user_id, on, note in scoped(
+        ).values_list("pk", "customer_id", "reason", iso("as_of"), *WHO)):
+            on = as_date(on)
+            add(ItemSource.EARLY_WARNING, pk, customer_id, None, f"early warning: {reason}", on, on, collector_id, lead_id)
+    for pk, customer_id, user_id, on, note, collector_id, lead_id in raw_rows(scoped(
         FollowUp.objects.filter(done_at__isnull=True, date__lte=as_of)
-    ).values_list("pk", "customer_id", "user_id", "date", "note"):
-        raw.append((ItemSource.FOLLOW_UP, pk, customer_id, user_id,
-                    f"follow-up set for {day(on)}" + (f": {note}" if note else ""), on, "collector"))
-
-    customers = {r[2] for r in raw}
-    who = _collectors(customers)
-    called = last_call_dates(customer_ids=customers)
-    out: list[Candidate] = []
-    for source, pk, customer_id, user_id, reason, due, role in raw:
-        last = called.get(customer_id)
-        if last is not None and source != ItemSource.CALL_TASK:
-            handled_from = as_of if source in (ItemSource.DISPUTE_PAST_SLA, ItemSource.FOLLOW_UP) else due
-            if handled_from is not None and last >= handled_from:
-                continue
-        collector_id, lead_id = who.get(customer_id, (None, None))
-        user = user_id or ((lead_id or collector_id) if role == "lead" else collector_id)
-        if user is None:
-            continue  # nobody to work it: assignment rules give the customer a collector
-        out.append(Candidate(user, customer_id, source, pk, reason[:300], due))
+    ).values_list("pk", "customer_id", "user_id", iso("date"), "note", *WHO)):
+        on = as_date(on)
+        add(ItemSource.FOLLOW_UP, pk, customer_id, user_id, f"follow-up set for {day(on)}" + (f": {note}" if note else ""),
+            on, as_of, collector_id, lead_id)
     return out
+
+
+def _money(raw: Any, currency: str) -> str:
+    """An amount as read by `raw_rows` (a Decimal, or a float on SQLite) in words."""
+    return money_text_milli(round(raw * 10**MILLI), currency)
 
 
 def _event_reason(kind: str, amount: Any, currency: str, promised: dt.date | None, seq: int | None, plan_id: int | None,
                   inst_due: dt.date | None) -> str:
-    short = f" ({money_text(amount, currency)} short)" if amount is not None and currency else ""
+    short = f" ({_money(amount, currency)} short)" if amount is not None and currency else ""
     if kind == PromiseEventKind.PROMISE_BROKEN and promised is not None:
         return f"promise of {day(promised)} broken{short}"
     if kind == PromiseEventKind.PROMISE_PARTIALLY_KEPT and promised is not None:

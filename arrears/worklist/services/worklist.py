@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db import connection, transaction
-from django.db.models import Q
 
 from arrears.audit.services import audit_record
 from arrears.common.clock import now, today
@@ -27,20 +28,25 @@ from arrears.worklist.models import Absence, ItemSource, ItemStatus, WorklistIte
 from arrears.worklist.selectors import (
     Candidate,
     absent_user_ids,
-    account_risk_for_customers,
     team_load,
     team_members,
     worklist_candidates,
 )
+from arrears.worklist.selectors.risk import P_DIGITS, W_DIGITS, RiskColumns, account_risk_columns
+from arrears.worklist.selectors.worklist import iso, raw_rows
 
 # Reasons that only matter while something is overdue: a payment that clears the account drops them.
 NEEDS_OVERDUE = frozenset({
     ItemSource.CALL_TASK, ItemSource.STRATEGY_ACTION, ItemSource.PROMISE_BROKEN, ItemSource.INSTALMENT_MISSED,
 })
-RISK_FIELDS = (
+ACCOUNT_FIELDS = (
     "currency", "amount_at_risk", "days_past_due", "probability", "probability_source", "age_weight", "score",
-    "risk_text", "likelihood_text", "reason", "due_date",
+    "risk_text", "likelihood_text",
 )
+RISK_FIELDS = (*ACCOUNT_FIELDS, "reason", "due_date")
+INSERT_FIELDS = ("user", "customer", "as_of", "source", "source_id", "status", "created_at", "updated_at", "done_note",
+                 *RISK_FIELDS)
+BATCH = 1000
 
 
 @dataclass
@@ -57,62 +63,145 @@ class SyncResult:
                 "closed": self.closed, "open": self.open, "moved": self.moved}
 
 
-def _insert(rows: list[dict[str, Any]], stamp: dt.datetime) -> None:
-    """Insert new items with one executemany (the ORM's bulk_create spends most of a 20,000-account
-    build preparing values); a row that already exists is skipped (ON CONFLICT DO NOTHING). Values are
-    ints, strings, Decimals and dates, which both drivers adapt; the timestamp is adapted once."""
+class _Driver:
+    """Decimals as the database driver reads them back, so that the build compares plain values without
+    Django's per-value conversions: floats on SQLite (Django stores decimals so too: NUMERIC affinity),
+    Decimals on PostgreSQL. Dates are read as ISO text (`selectors.worklist.iso`) on both."""
+
+    def __init__(self) -> None:
+        self.sqlite = connection.vendor == "sqlite"
+        self._iso: dict[dt.date | None, str | None] = {None: None}
+
+    def date(self, value: dt.date | None) -> str | None:
+        text = self._iso.get(value)
+        if text is None and value is not None:
+            text = self._iso[value] = value.isoformat()
+        return text
+
+    def decimals(self, units: np.ndarray, places: int) -> list[Any]:
+        """Integers in 10**-places as the column's values."""
+        if self.sqlite:
+            return (np.asarray(units, dtype=np.float64) / 10**places).tolist()
+        return [Decimal(u).scaleb(-places) for u in units.tolist()]
+
+
+def _account_values(risks: RiskColumns, driver: _Driver) -> list[tuple[Any, ...]]:
+    """Each account's ACCOUNT_FIELDS, in the driver's representation."""
+    n = len(risks.customer_ids)
+    return list(zip(
+        [risks.currency] * n,
+        driver.decimals(risks.amount_at_risk, risks.exponent),
+        risks.days_past_due.tolist(),
+        driver.decimals(risks.probability, P_DIGITS),
+        ["model" if m else "heuristic" for m in risks.from_model.tolist()],
+        driver.decimals(risks.age_weight, W_DIGITS),
+        driver.decimals(risks.score, risks.exponent),
+        [t[:300] for t in risks.risk_text],
+        [t[:300] for t in risks.likelihood_text],
+        strict=True,
+    ))
+
+
+def _names() -> tuple[str, dict[str, str]]:
+    """The items' table and its columns (by field name), quoted."""
+    meta, quote = WorklistItem._meta, connection.ops.quote_name
+    return quote(meta.db_table), {f.name: quote(f.column) for f in meta.concrete_fields}
+
+
+def _copy_to_temp(cursor: Any, name: str, fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: COPY rows into a temporary table `name` with the items' columns `fields` (dropped at commit)."""
+    table, col = _names()
+    columns = ", ".join(col[f] for f in fields)
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")
+    with cursor.cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> None:
+    """Insert new items (INSERT_FIELDS); a row that already exists is skipped (ON CONFLICT DO NOTHING: a
+    build running at the same time has inserted it). PostgreSQL: COPY into a temporary table, then one
+    INSERT ... SELECT; SQLite: one prepared INSERT executed for every row."""
     if not rows:
         return
-    names = list(rows[0])
-    fields = [WorklistItem._meta.get_field(name) for name in names]
-    table = connection.ops.quote_name(WorklistItem._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    at = connection.ops.adapt_datetimefield_value(stamp)
-    params = [[at if v is stamp else v for v in row.values()] for row in rows]
+    table, col = _names()
+    columns = ", ".join(col[name] for name in INSERT_FIELDS)
     with connection.cursor() as cursor:
-        for i in range(0, len(params), 5000):
-            cursor.executemany(sql, params[i:i + 5000])
+        if connection.vendor == "postgresql":
+            _copy_to_temp(cursor, "worklist_new", INSERT_FIELDS, rows)
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM worklist_new ON CONFLICT DO NOTHING")
+            return
+        marks = ", ".join(["%s"] * len(INSERT_FIELDS))
+        for i in range(0, len(rows), BATCH):
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows[i:i + BATCH])
 
 
-def _sync(*, as_of: dt.date, candidates: list[Candidate], scope: Q, reason_gone: str) -> SyncResult:
+def _update(rows: list[tuple[Any, ...]]) -> None:
+    """Set RISK_FIELDS and updated_at of items: rows of (*values, updated_at, pk). PostgreSQL: COPY into a
+    temporary table, then one UPDATE ... FROM; SQLite: one prepared UPDATE executed for every row."""
+    if not rows:
+        return
+    table, col = _names()
+    fields = (*RISK_FIELDS, "updated_at")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _copy_to_temp(cursor, "worklist_changed", (*fields, "id"), rows)
+            sets = ", ".join(f"{col[name]} = c.{col[name]}" for name in fields)
+            cursor.execute(f"UPDATE {table} AS w SET {sets} FROM worklist_changed AS c WHERE w.{col['id']} = c.{col['id']}")
+            return
+        sets = ", ".join(f"{col[name]} = %s" for name in fields)
+        for i in range(0, len(rows), BATCH):
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {col['id']} = %s", rows[i:i + BATCH])
+
+
+def _close(pks: list[int], *, at: Any, note: str) -> None:
+    """Mark items done (their reason has gone)."""
+    table, col = _names()
+    sets = f"{col['status']} = %s, {col['done_at']} = %s, {col['done_note']} = %s, {col['updated_at']} = %s"
+    with connection.cursor() as cursor:
+        for i in range(0, len(pks), BATCH):
+            chunk = pks[i:i + BATCH]
+            cursor.execute(f"UPDATE {table} SET {sets} WHERE {col['id']} IN ({', '.join(['%s'] * len(chunk))})",
+                           [ItemStatus.DONE, at, note[:200], at, *chunk])
+
+
+def _sync(*, as_of: dt.date, candidates: list[Candidate], customer_id: int | None, reason_gone: str) -> SyncResult:
+    """Match the candidates with the day's items by (source, source id): insert the new ones, bring the
+    open ones' values up to date, close the open ones whose reason has gone. Compares and writes plain
+    values read and computed in columns (no model instances): see docs/worklist.md, "Benchmark"."""
     result = SyncResult(as_of=as_of)
+    driver = _Driver()
+    day_items = WorklistItem.objects.filter(as_of=as_of)
+    if customer_id is not None:
+        day_items = day_items.filter(customer_id=customer_id)
     existing = {
         (row[1], row[2]): row
-        for row in WorklistItem.objects.filter(scope, as_of=as_of).values_list("pk", "source", "source_id", "status", *RISK_FIELDS)
+        for row in raw_rows(day_items.values_list("pk", "source", "source_id", "status", *ACCOUNT_FIELDS, "reason", iso("due_date")))
     }
-    risks = account_risk_for_customers(customer_ids={c.customer_id for c in candidates}, as_of=as_of)
-    accounts: dict[int, dict[str, Any]] = {}
-    stamp = now()
-    new: list[dict[str, Any]] = []
-    changed: list[WorklistItem] = []
-    for c in candidates:
-        risk = risks[c.customer_id]
-        if c.source in NEEDS_OVERDUE and not any(a > 0 for a in risk.overdue.values()):
+    risks = account_risk_columns(customer_ids={c.customer_id for c in candidates}, as_of=as_of)
+    index = risks.index()
+    accounts = _account_values(risks, driver)
+    has_overdue = risks.has_overdue.tolist()
+    at = connection.ops.adapt_datetimefield_value(now())
+    day_ = driver.date(as_of)
+    new: list[tuple[Any, ...]] = []
+    changed: list[tuple[Any, ...]] = []
+    for user_id, cust, source, source_id, reason, due in candidates:
+        i = index[cust]
+        if source in NEEDS_OVERDUE and not has_overdue[i]:
             continue  # paid up: nothing left to chase for this reason
-        account = accounts.get(c.customer_id)
-        if account is None:
-            account = accounts[c.customer_id] = {
-                "currency": risk.currency, "amount_at_risk": risk.amount_at_risk, "days_past_due": risk.days_past_due,
-                "probability": risk.probability, "probability_source": risk.probability_source,
-                "age_weight": risk.age_weight, "score": risk.score, "risk_text": risk.risk_text[:300],
-                "likelihood_text": risk.likelihood_text[:300],
-            }
-        values = {**account, "reason": c.reason, "due_date": c.due_date}
-        row = existing.pop((c.source, c.source_id), None)
+        values = (*accounts[i], reason, driver.date(due))
+        row = existing.pop((source, source_id), None)
         if row is None:
-            new.append({"user": c.user_id, "customer": c.customer_id, "as_of": as_of, "source": c.source,
-                        "source_id": c.source_id, "status": ItemStatus.OPEN, "created_at": stamp, "updated_at": stamp,
-                        "done_at": None, "done_note": "", "moved_from": None, **values})
-        elif row[3] == ItemStatus.OPEN and tuple(values[k] for k in RISK_FIELDS) != row[4:]:
-            changed.append(WorklistItem(pk=row[0], updated_at=stamp, **values))
-    gone = [WorklistItem(pk=row[0], status=ItemStatus.DONE, done_at=stamp, done_note=reason_gone[:200], updated_at=stamp)
-            for row in existing.values() if row[3] == ItemStatus.OPEN]
+            new.append((user_id, cust, day_, source, source_id, ItemStatus.OPEN, at, at, "", *values))
+        elif row[3] == ItemStatus.OPEN and values != row[4:]:
+            changed.append((*values, at, row[0]))
+    gone = [row[0] for row in existing.values() if row[3] == ItemStatus.OPEN]
     with transaction.atomic():
-        _insert(new, stamp)
-        WorklistItem.objects.bulk_update(changed, [*RISK_FIELDS, "updated_at"], batch_size=1000)
-        WorklistItem.objects.bulk_update(gone, ["status", "done_at", "done_note", "updated_at"], batch_size=1000)
+        _insert(new)
+        _update(changed)
+        _close(gone, at=at, note=reason_gone)
     result.created, result.updated, result.closed = len(new), len(changed), len(gone)
     return result
 
@@ -121,7 +210,7 @@ def worklist_build(*, as_of: dt.date) -> SyncResult:
     """The morning build of every collector's worklist for `as_of`. Safe to run again (and during the day).
 
     Then the open items of collectors absent that day go to their team mates (`worklist_rebalance`)."""
-    result = _sync(as_of=as_of, candidates=worklist_candidates(as_of=as_of), scope=Q(), reason_gone="resolved")
+    result = _sync(as_of=as_of, candidates=worklist_candidates(as_of=as_of), customer_id=None, reason_gone="resolved")
     absent = absent_user_ids(as_of=as_of)
     for team in Team.objects.filter(members__in=absent).distinct():
         result.moved += worklist_rebalance(team=team, as_of=as_of).moved
@@ -133,7 +222,7 @@ def worklist_refresh_customer(*, customer: Customer, as_of: dt.date | None = Non
     """Bring one customer's items of the day up to date: after a call, a promise, a payment."""
     as_of = as_of or today()
     candidates = worklist_candidates(as_of=as_of, customer_ids=[customer.pk])
-    result = _sync(as_of=as_of, candidates=candidates, scope=Q(customer_id=customer.pk), reason_gone=reason_gone)
+    result = _sync(as_of=as_of, candidates=candidates, customer_id=customer.pk, reason_gone=reason_gone)
     result.open = WorklistItem.objects.filter(as_of=as_of, customer_id=customer.pk, status=ItemStatus.OPEN).count()
     return result
 
