@@ -356,9 +356,14 @@ def match_lines(lines: Lines, index: MatchIndex, config: MatchConfig | None = No
 
 def _allocate(index: MatchIndex, positions: list[int], amount: int) -> tuple[list[tuple[int, int]], int]:
     """Oldest first within the set: (document id, minor) pairs and what is left unapplied."""
+    if len(positions) == 1:  # the common case: one document
+        p = positions[0]
+        take = min(amount, index.open_left[p])
+        return ([(index.ids[p], take)] if take > 0 else []), amount - max(take, 0)
     left = amount
     pairs = []
-    for p in sorted(set(positions), key=lambda q: (index.due[q], index.ids[q])):
+    due, ids = index.due, index.ids
+    for p in sorted(set(positions), key=lambda q: (due[q], ids[q])):
         if left <= 0:
             break
         take = min(left, index.open_left[p])
