@@ -31,6 +31,8 @@ urlpatterns = [
     path("communications/", include("arrears.communications.urls")),
     path("worklist/", include("arrears.worklist.urls")),
     path("portal/", include("arrears.portal.urls")),
+    path("payments/", include("arrears.payments.urls")),
+    path("api/", include("arrears.payments.api_urls")),
     path("analytics/", include("arrears.analytics.urls")),
     path("api/", include("arrears.analytics.api_urls")),
     path("api/", include("arrears.worklist.api_urls")),
