@@ -34,3 +34,11 @@ def test_a_payment_that_settles_nothing_promised_leaves_the_promise_pending():
     payment_allocate(payment=payment, allocations=[(other, Decimal("80.00"))])
     promise.refresh_from_db()
     assert promise.status == Promise._meta.get_field("status").default
+
+
+def test_cash_for_customers_without_promises_or_plans_costs_a_fixed_number_of_queries(django_assert_max_num_queries):
+    from arrears.ledger.events import payments_allocated
+
+    payments = [PaymentFactory(amount=Decimal("10.00")) for _ in range(25)]
+    with django_assert_max_num_queries(3):
+        payments_allocated(payment_ids=[p.pk for p in payments])
