@@ -39,7 +39,8 @@ class ItemStatus(models.TextChoices):
 class WorklistItem(BaseModel):
     """One reason to work one account on one day, for one person, with the account's expected value."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worklist_items")
+    # No index of its own: the unique (user, as_of, source, source_id) and the queue index start with it.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worklist_items", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="worklist_items", db_index=False)
     as_of = models.DateField(help_text="the business day of the worklist")
     source = models.CharField(max_length=24, choices=ItemSource.choices)
@@ -72,6 +73,8 @@ class WorklistItem(BaseModel):
         indexes = [
             models.Index(fields=["user", "as_of", "status", "-score"], name="worklist_item_queue"),
             models.Index(fields=["customer", "as_of"], name="worklist_item_customer"),
+            # The build reads a whole day (every user's items), and counts its open ones.
+            models.Index(fields=["as_of", "status"], name="worklist_item_day"),
         ]
 
     def __str__(self) -> str:

@@ -67,19 +67,22 @@ def money_text(amount: Decimal, currency: str) -> str:
     return f"{sign}{_symbol(currency)}{abs(value):,}"
 
 
+@cache
+def _milli_format(currency: str) -> tuple[str, int, int]:
+    """(symbol, minor-unit exponent, thousandths per minor unit or 0 when the unit is finer)."""
+    exp = currency_exponent(currency)
+    return _symbol(currency), exp, 10 ** (MILLI - exp) if exp <= MILLI else 0
+
+
 def money_text_milli(milli: int, currency: str) -> str:
     """`money_text` of an amount given in integer thousandths (what the build reads), without Decimals."""
-    exp = currency_exponent(currency)
-    if exp >= MILLI:
-        units = abs(milli) * 10 ** (exp - MILLI)
-    else:
-        step = 10 ** (MILLI - exp)
-        units = (abs(milli) + step // 2) // step  # half-up, away from zero like quantize
+    symbol, exp, step = _milli_format(currency)
+    units = (abs(milli) + step // 2) // step if step else abs(milli) * 10 ** (exp - MILLI)  # half-up, like quantize
     sign = "-" if milli < 0 and units else ""
     if not exp:
-        return f"{sign}{_symbol(currency)}{units:,}"
+        return f"{sign}{symbol}{units:,}"
     whole, frac = divmod(units, 10**exp)
-    return f"{sign}{_symbol(currency)}{whole:,}.{frac:0{exp}d}"
+    return f"{sign}{symbol}{whole:,}.{frac:0{exp}d}"
 
 
 @dataclass
@@ -199,19 +202,6 @@ def _milli_sql(column: str) -> str:
     return f"CAST(ROUND({column} * {10**MILLI}) AS BIGINT)"
 
 
-def _days_since(as_of: dt.date) -> Any:
-    """Days from a raw date value (a date, or an ISO string on SQLite) to `as_of`, cached per value."""
-    seen: dict[Any, int] = {}
-
-    def days(raw: Any) -> int:
-        n = seen.get(raw)
-        if n is None:
-            n = seen[raw] = (as_of - (raw if isinstance(raw, dt.date) else dt.date.fromisoformat(raw))).days
-        return n
-
-    return days
-
-
 # --- the columns ------------------------------------------------------------------------------------
 
 
@@ -272,7 +262,6 @@ def account_risk_columns(*, customer_ids: Iterable[int], as_of: dt.date) -> Risk
     n = len(ids)
     target = conf.reporting_currency()
     exp = currency_exponent(target)
-    days_since = _days_since(as_of)
     D = Document
     in_ids, id_params = ids_condition(_col(D, "customer"), ids.tolist())
 
@@ -293,7 +282,8 @@ def account_risk_columns(*, customer_ids: Iterable[int], as_of: dt.date) -> Risk
     currencies = [r[1] for r in rows]
     overdue = np.array([r[2] or 0 for r in rows], dtype=np.int64)
     not_due = np.array([r[3] or 0 for r in rows], dtype=np.int64)
-    row_days = np.array([0 if r[4] is None else days_since(r[4]) for r in rows], dtype=np.int64)
+    oldest = np.array([r[4] for r in rows], dtype="datetime64[D]")  # ISO text (SQLite) or dates; None is NaT
+    row_days = np.where(np.isnat(oldest), 0, (np.datetime64(as_of, "D") - oldest).astype(np.int64))
     pos = np.searchsorted(ids, cust)
     rates = fx_rates_to(target=target, currencies=set(currencies), on=as_of)
 
@@ -351,8 +341,11 @@ def account_risk_columns(*, customer_ids: Iterable[int], as_of: dt.date) -> Risk
     capped = np.minimum(days, AGE_CAP_P)
     probability = np.zeros(n, dtype=np.int64)
     if n:
-        keys, inverse = np.unique(np.stack([capped, settled, settled_late], axis=1), axis=0, return_inverse=True)
-        probability = np.array([_heuristic_p(*k) for k in keys.tolist()], dtype=np.int64)[inverse.reshape(-1)]
+        span = int(settled.max()) + 1  # settled_late <= settled
+        keys, inverse = np.unique((capped * span + settled) * span + settled_late, return_inverse=True)
+        probability = np.array(
+            [_heuristic_p(k // (span * span), k // span % span, k % span) for k in keys.tolist()], dtype=np.int64
+        )[inverse.reshape(-1)]
     from_model = np.zeros(n, dtype=bool)
     if n and apps.is_installed("arrears.scoring"):
         prediction = apps.get_model("scoring", "Prediction")
@@ -413,14 +406,20 @@ def _risk_texts(ids: np.ndarray, pos: np.ndarray, currencies: list[str], overdue
     ends = np.searchsorted(pos, np.arange(len(ids)), side="right").tolist()
     od, nd, dpd = overdue.tolist(), not_due.tolist(), days.tolist()
     texts: list[str] = []
+    formats = {c: _milli_format(c) for c in set(currencies)}
     for i, (s, e) in enumerate(zip(starts, ends, strict=True)):
-        if e - s == 1:  # one currency: the usual case
-            if od[s] > 0:
-                text = f"{money_text_milli(od[s], currencies[s])} overdue {dpd[i]} days"
-            elif nd[s] > 0:
-                text = f"{money_text_milli(nd[s], currencies[s])} open, nothing overdue"
-            else:
+        if e - s == 1:  # one currency: the usual case, formatted here as money_text_milli would
+            milli = od[s] if od[s] > 0 else nd[s]
+            symbol, exp, step = formats[currencies[s]]
+            if milli <= 0:
                 text = "nothing open"
+            elif step:
+                units = (milli + step // 2) // step
+                amount = f"{symbol}{units // 10**exp:,}.{units % 10**exp:0{exp}d}" if exp else f"{symbol}{units:,}"
+                text = f"{amount} overdue {dpd[i]} days" if od[s] > 0 else f"{amount} open, nothing overdue"
+            else:
+                amount = money_text_milli(milli, currencies[s])
+                text = f"{amount} overdue {dpd[i]} days" if od[s] > 0 else f"{amount} open, nothing overdue"
         else:
             owed = sorted(((od[r], currencies[r]) for r in range(s, e) if od[r] > 0), key=lambda kv: -kv[0])
             if owed:

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import BigIntegerField, Case, Count, Max, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 
 from arrears.communications.models import CallTask, CallTaskStatus
@@ -33,8 +33,6 @@ EVENT_SOURCES = {
     PromiseEventKind.INSTALMENT_MISSED: ItemSource.INSTALMENT_MISSED,
     PromiseEventKind.PLAN_DEFAULTED: ItemSource.INSTALMENT_MISSED,
 }
-# Who works the customer: its collector and the lead of the collector's team (read with every source).
-WHO = ("customer__collector", "customer__collector__team__lead")
 
 
 @cache
@@ -47,6 +45,13 @@ def day(value: dt.date) -> str:
 def as_date(raw: Any) -> dt.date:
     """A date read with `iso` (or a date, which it returns)."""
     return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(raw)
+
+
+@cache
+def _dated(raw: Any) -> tuple[dt.date, str]:
+    """A date read with `iso`, and its `day` text."""
+    value = as_date(raw)
+    return value, day(value)
 
 
 def iso(name: str) -> Cast:
@@ -100,81 +105,100 @@ def worklist_candidates(*, as_of: dt.date, customer_ids: Iterable[int] | None = 
     or after its date; a dispute past its SLA and a follow-up until a call is logged that day (or the
     follow-up is done). Call tasks stay until done (logging a call completes them).
 
-    Each source is one query that also reads the customer's collector and team lead, without model
-    instances or Django's converters; dates and amounts are formatted once per distinct value.
+    Each source is one query that also finds who works it, read without model instances or Django's
+    converters; dates are parsed and formatted once per distinct day.
     """
     only = None if customer_ids is None else sorted(set(customer_ids))
     since = as_of - dt.timedelta(days=conf.lookback_days())
     # Every reason but a call task is handled by a call on or after a day no earlier than `since`
     # (its own date, which the look-back keeps within it, or `as_of`): older calls don't matter.
     called = last_call_dates(customer_ids=only, since=since)
+    never = dt.date.min
 
-    def scoped(qs: QuerySet[Any]) -> QuerySet[Any]:
-        return qs if only is None else qs.filter(customer_id__in=only)
+    def rows(qs: QuerySet[Any], *fields: Any, worker: Any) -> list[tuple[Any, ...]]:
+        """pk, customer id, the user to work it (`worker`; rows with nobody are left out: the assignment
+        rules give the customer a collector first), then `fields`."""
+        if only is not None:
+            qs = qs.filter(customer_id__in=only)
+        qs = qs.annotate(worker=worker).filter(worker__isnull=False)
+        return raw_rows(qs.values_list("pk", "customer_id", "worker", *fields))
 
     out: list[Candidate] = []
-
-    def add(source: str, pk: int, customer_id: int, user_id: int | None, reason: str, due: dt.date | None,
-            handled_from: dt.date | None, collector_id: int | None, lead_id: int | None, *, lead: bool = False) -> None:
-        last = called.get(customer_id)
-        if last is not None and handled_from is not None and last >= handled_from:
-            return
-        user = user_id or ((lead_id or collector_id) if lead else collector_id)
-        if user is None:
-            return  # nobody to work it: assignment rules give the customer a collector
-        out.append(Candidate(user, customer_id, source, pk, reason[:300], due))
-
-    for pk, customer_id, user_id, step_key, due, collector_id, lead_id in raw_rows(scoped(
-        CallTask.objects.filter(status=CallTaskStatus.OPEN, due_date__lte=as_of)
-    ).values_list("pk", "customer_id", "assigned_to_id", "step_key", iso("due_date"), *WHO)):
+    add = out.append
+    for pk, customer_id, user, step_key, due in rows(
+        CallTask.objects.filter(status=CallTaskStatus.OPEN, due_date__lte=as_of), "step_key", iso("due_date"),
+        worker=_worker("assigned_to"),
+    ):
         due = as_date(due)
-        add(ItemSource.CALL_TASK, pk, customer_id, user_id, f"call task {step_key or 'call'} due {day(due)}", due, None,
-            collector_id, lead_id)
-    for pk, customer_id, channel, template_key, on, collector_id, lead_id in raw_rows(scoped(
+        add(Candidate(user, customer_id, ItemSource.CALL_TASK, pk, f"call task {step_key or 'call'} due {day(due)}"[:300], due))
+    for pk, customer_id, user, channel, template_key, on in rows(
         DunningAction.objects.filter(
             kind=ActionKind.DUNNING, channel__in=[StepChannel.CALL_TASK, StepChannel.ESCALATE_LEAD],
             as_of__gte=since, as_of__lte=as_of,
-        ).exclude(status=ActionStatus.BLOCKED)
-    ).values_list("pk", "customer_id", "channel", "template_key", iso("as_of"), *WHO)):
-        on = as_date(on)
-        if channel == StepChannel.ESCALATE_LEAD:
-            add(ItemSource.STRATEGY_ACTION, pk, customer_id, None, f"escalated by the strategy on {day(on)}", on, on,
-                collector_id, lead_id, lead=True)
-        else:
-            add(ItemSource.STRATEGY_ACTION, pk, customer_id, None, f"strategy call step ({template_key or 'call'}) on {day(on)}",
-                on, on, collector_id, lead_id)
-    for pk, customer_id, kind, on, amount, currency, promised, seq, plan_id, inst_due, event_plan, collector_id, lead_id in raw_rows(
-        scoped(PromiseEvent.objects.filter(kind__in=list(EVENT_SOURCES), date__gte=since, date__lte=as_of)).values_list(
-            "pk", "customer_id", "kind", iso("date"), "amount", "promise__currency", iso("promise__promised_date"),
-            "instalment__sequence", "instalment__plan_id", iso("instalment__due_date"), "plan_id", *WHO,
-        )
+        ).exclude(status=ActionStatus.BLOCKED),
+        "channel", "template_key", iso("as_of"),
+        worker=Case(When(channel=StepChannel.ESCALATE_LEAD, then=_worker(lead=True)), default=_worker()),
     ):
         on = as_date(on)
+        if called.get(customer_id, never) >= on:
+            continue
+        reason = (f"escalated by the strategy on {day(on)}" if channel == StepChannel.ESCALATE_LEAD
+                  else f"strategy call step ({template_key or 'call'}) on {day(on)}")
+        add(Candidate(user, customer_id, ItemSource.STRATEGY_ACTION, pk, reason[:300], on))
+    for pk, customer_id, user, kind, on, amount, currency, promised, seq, plan_id, inst_due, event_plan in rows(
+        PromiseEvent.objects.filter(kind__in=list(EVENT_SOURCES), date__gte=since, date__lte=as_of),
+        "kind", iso("date"), "amount", "promise__currency", iso("promise__promised_date"), "instalment__sequence",
+        "instalment__plan_id", iso("instalment__due_date"), "plan_id",
+        worker=_worker(),
+    ):
+        on = as_date(on)
+        if called.get(customer_id, never) >= on:
+            continue
         reason = _event_reason(kind, amount, currency or "", promised and as_date(promised), seq, plan_id or event_plan,
                                inst_due and as_date(inst_due))
-        add(EVENT_SOURCES[kind], pk, customer_id, None, reason, on, on, collector_id, lead_id)
-    for pk, customer_id, owner_id, reason, due, amount, currency, collector_id, lead_id in raw_rows(scoped(
-        Dispute.objects.filter(status__in=HOLDING_STATUSES, due_date__lt=as_of)
-    ).values_list("pk", "customer_id", "owner_id", "reason", iso("due_date"), "disputed_amount", "currency", *WHO)):
+        add(Candidate(user, customer_id, EVENT_SOURCES[kind], pk, reason[:300], on))
+    for pk, customer_id, user, reason, due, amount, currency in rows(
+        Dispute.objects.filter(status__in=HOLDING_STATUSES, due_date__lt=as_of),
+        "reason", iso("due_date"), "disputed_amount", "currency",
+        worker=_worker("owner"),
+    ):
+        if called.get(customer_id, never) >= as_of:
+            continue
         due = as_date(due)
-        add(ItemSource.DISPUTE_PAST_SLA, pk, customer_id, owner_id,
-            f"dispute {pk} ({reason.replace('_', ' ')}, {_money(amount, currency)}) past its SLA since {day(due)}",
-            due, as_of, collector_id, lead_id)
+        add(Candidate(user, customer_id, ItemSource.DISPUTE_PAST_SLA, pk,
+                      f"dispute {pk} ({reason.replace('_', ' ')}, {_money(amount, currency)}) past its SLA since {day(due)}"[:300],
+                      due))
     if apps.is_installed("arrears.scoring"):
         from arrears.scoring.models import EarlyWarning
 
-        for pk, customer_id, reason, on, collector_id, lead_id in raw_rows(scoped(
-            EarlyWarning.objects.filter(as_of__gte=since, as_of__lte=as_of, severity__gte=conf.min_warning_severity())
-        ).values_list("pk", "customer_id", "reason", iso("as_of"), *WHO)):
+        for pk, customer_id, user, reason, on in rows(
+            EarlyWarning.objects.filter(as_of__gte=since, as_of__lte=as_of, severity__gte=conf.min_warning_severity()),
+            "reason", iso("as_of"),
+            worker=_worker(),
+        ):
             on = as_date(on)
-            add(ItemSource.EARLY_WARNING, pk, customer_id, None, f"early warning: {reason}", on, on, collector_id, lead_id)
-    for pk, customer_id, user_id, on, note, collector_id, lead_id in raw_rows(scoped(
-        FollowUp.objects.filter(done_at__isnull=True, date__lte=as_of)
-    ).values_list("pk", "customer_id", "user_id", iso("date"), "note", *WHO)):
-        on = as_date(on)
-        add(ItemSource.FOLLOW_UP, pk, customer_id, user_id, f"follow-up set for {day(on)}" + (f": {note}" if note else ""),
-            on, as_of, collector_id, lead_id)
+            if called.get(customer_id, never) >= on:
+                continue
+            add(Candidate(user, customer_id, ItemSource.EARLY_WARNING, pk, f"early warning: {reason}"[:300], on))
+    for pk, customer_id, user, on, note in rows(
+        FollowUp.objects.filter(done_at__isnull=True, date__lte=as_of), iso("date"), "note",
+        worker=_worker("user"),
+    ):
+        if called.get(customer_id, never) >= as_of:
+            continue
+        on, text = _dated(on)
+        add(Candidate(user, customer_id, ItemSource.FOLLOW_UP, pk,
+                      f"follow-up set for {text}: {note}"[:300] if note else f"follow-up set for {text}", on))
     return out
+
+
+def _worker(own: str | None = None, *, lead: bool = False) -> Coalesce:
+    """Who works an item: the source's own user if it names one, else (for an escalation) the lead of the
+    collector's team, else the customer's collector."""
+    names = [own] if own else []
+    if lead:
+        names.append("customer__collector__team__lead")
+    return Coalesce(*names, "customer__collector", Value(None), output_field=BigIntegerField())
 
 
 def _money(raw: Any, currency: str) -> str:

@@ -47,6 +47,7 @@ RISK_FIELDS = (*ACCOUNT_FIELDS, "reason", "due_date")
 INSERT_FIELDS = ("user", "customer", "as_of", "source", "source_id", "status", "created_at", "updated_at", "done_note",
                  *RISK_FIELDS)
 BATCH = 1000
+LOCK_NAMESPACE = 0x574B4C53  # "WKLS": pg_advisory_xact_lock(namespace, day) serialises syncs of one day
 
 
 @dataclass
@@ -70,13 +71,6 @@ class _Driver:
 
     def __init__(self) -> None:
         self.sqlite = connection.vendor == "sqlite"
-        self._iso: dict[dt.date | None, str | None] = {None: None}
-
-    def date(self, value: dt.date | None) -> str | None:
-        text = self._iso.get(value)
-        if text is None and value is not None:
-            text = self._iso[value] = value.isoformat()
-        return text
 
     def decimals(self, units: np.ndarray, places: int) -> list[Any]:
         """Integers in 10**-places as the column's values."""
@@ -120,17 +114,18 @@ def _copy_to_temp(cursor: Any, name: str, fields: tuple[str, ...], rows: list[tu
 
 
 def _insert(rows: list[tuple[Any, ...]]) -> None:
-    """Insert new items (INSERT_FIELDS); a row that already exists is skipped (ON CONFLICT DO NOTHING: a
-    build running at the same time has inserted it). PostgreSQL: COPY into a temporary table, then one
-    INSERT ... SELECT; SQLite: one prepared INSERT executed for every row."""
+    """Insert new items (INSERT_FIELDS). PostgreSQL: one COPY; SQLite: one prepared INSERT executed for
+    every row. `_sync` holds the day's lock and has read the day's items, so none of them exists yet (on
+    SQLite ON CONFLICT DO NOTHING would skip one anyway)."""
     if not rows:
         return
     table, col = _names()
     columns = ", ".join(col[name] for name in INSERT_FIELDS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            _copy_to_temp(cursor, "worklist_new", INSERT_FIELDS, rows)
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM worklist_new ON CONFLICT DO NOTHING")
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
             return
         marks = ", ".join(["%s"] * len(INSERT_FIELDS))
         for i in range(0, len(rows), BATCH):
@@ -166,39 +161,50 @@ def _close(pks: list[int], *, at: Any, note: str) -> None:
                            [ItemStatus.DONE, at, note[:200], at, *chunk])
 
 
+def _lock_day(as_of: dt.date) -> None:
+    """Let one sync of a day's items run at a time (a build and a customer's refresh, or two builds): the
+    second waits, then reads what the first wrote. PostgreSQL: a transaction-level advisory lock; SQLite:
+    the write lock that settings' IMMEDIATE transactions take at BEGIN."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, as_of.toordinal()])
+
+
 def _sync(*, as_of: dt.date, candidates: list[Candidate], customer_id: int | None, reason_gone: str) -> SyncResult:
     """Match the candidates with the day's items by (source, source id): insert the new ones, bring the
     open ones' values up to date, close the open ones whose reason has gone. Compares and writes plain
     values read and computed in columns (no model instances): see docs/worklist.md, "Benchmark"."""
     result = SyncResult(as_of=as_of)
-    driver = _Driver()
+    risks = account_risk_columns(customer_ids={c.customer_id for c in candidates}, as_of=as_of)
+    index = risks.index()
+    accounts = _account_values(risks, _Driver())
+    has_overdue = risks.has_overdue.tolist()
+    at = connection.ops.adapt_datetimefield_value(now())
+    iso_dates: dict[dt.date | None, str | None] = {None: None}
+    iso_dates.update((d, d.isoformat()) for d in {c.due_date for c in candidates} | {as_of} if d is not None)
+    day_ = iso_dates[as_of]
     day_items = WorklistItem.objects.filter(as_of=as_of)
     if customer_id is not None:
         day_items = day_items.filter(customer_id=customer_id)
-    existing = {
-        (row[1], row[2]): row
-        for row in raw_rows(day_items.values_list("pk", "source", "source_id", "status", *ACCOUNT_FIELDS, "reason", iso("due_date")))
-    }
-    risks = account_risk_columns(customer_ids={c.customer_id for c in candidates}, as_of=as_of)
-    index = risks.index()
-    accounts = _account_values(risks, driver)
-    has_overdue = risks.has_overdue.tolist()
-    at = connection.ops.adapt_datetimefield_value(now())
-    day_ = driver.date(as_of)
-    new: list[tuple[Any, ...]] = []
-    changed: list[tuple[Any, ...]] = []
-    for user_id, cust, source, source_id, reason, due in candidates:
-        i = index[cust]
-        if source in NEEDS_OVERDUE and not has_overdue[i]:
-            continue  # paid up: nothing left to chase for this reason
-        values = (*accounts[i], reason, driver.date(due))
-        row = existing.pop((source, source_id), None)
-        if row is None:
-            new.append((user_id, cust, day_, source, source_id, ItemStatus.OPEN, at, at, "", *values))
-        elif row[3] == ItemStatus.OPEN and values != row[4:]:
-            changed.append((*values, at, row[0]))
-    gone = [row[0] for row in existing.values() if row[3] == ItemStatus.OPEN]
     with transaction.atomic():
+        _lock_day(as_of)
+        existing = {
+            (row[1], row[2]): row
+            for row in raw_rows(day_items.values_list("pk", "source", "source_id", "status", *ACCOUNT_FIELDS, "reason", iso("due_date")))
+        }
+        new: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
+        for user_id, cust, source, source_id, reason, due in candidates:
+            i = index[cust]
+            if source in NEEDS_OVERDUE and not has_overdue[i]:
+                continue  # paid up: nothing left to chase for this reason
+            values = (*accounts[i], reason, iso_dates[due])
+            row = existing.pop((source, source_id), None)
+            if row is None:
+                new.append((user_id, cust, day_, source, source_id, ItemStatus.OPEN, at, at, "", *values))
+            elif row[3] == ItemStatus.OPEN and values != row[4:]:
+                changed.append((*values, at, row[0]))
+        gone = [row[0] for row in existing.values() if row[3] == ItemStatus.OPEN]
         _insert(new)
         _update(changed)
         _close(gone, at=at, note=reason_gone)
