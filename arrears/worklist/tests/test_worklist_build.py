@@ -133,3 +133,66 @@ def test_customers_without_a_collector_are_left_for_the_assignment_rules(make_cu
     broken_promise(customer)
     worklist_build(as_of=TODAY)
     assert not WorklistItem.objects.exists()
+
+
+def test_a_rebuild_writes_only_the_items_whose_values_changed(make_customer, people):
+    paying = make_customer("Paying AG", amount="1000.00", overdue_days=45)
+    other = make_customer("Other KG", amount="2000.00", overdue_days=45)
+    for customer in (paying, other):
+        broken_promise(customer)
+        FollowUp.objects.create(customer=customer, user=people["cora"], date=TODAY)
+    worklist_build(as_of=TODAY)
+    before = {i.pk: (i.score, i.risk_text) for i in WorklistItem.objects.filter(customer=other)}
+    payment = payment_create(business_unit=paying.business_unit, customer=paying, external_id="P1",
+                             received_date=TODAY, amount=D("400.00"), currency="EUR")
+    payment_allocate(payment=payment)
+
+    result = worklist_build(as_of=TODAY)
+
+    assert (result.created, result.updated, result.closed) == (0, 2, 0)
+    items = list(WorklistItem.objects.filter(customer=paying))
+    assert {i.risk_text for i in items} == {"€600.00 overdue 45 days"}
+    assert {i.amount_at_risk for i in items} == {D("600.00")}
+    assert {i.score for i in items} == {D("438.75")}  # 600 × 0.4875 × 1.5
+    assert {i.pk: (i.score, i.risk_text) for i in WorklistItem.objects.filter(customer=other)} == before
+
+
+def test_a_new_note_rewords_a_follow_up_and_a_done_one_drops_off(make_customer, people):
+    first, second = make_customer("First AG"), make_customer("Second AG")
+    reworded = FollowUp.objects.create(customer=first, user=people["cora"], date=TODAY)
+    finished = FollowUp.objects.create(customer=second, user=people["cora"], date=TODAY - dt.timedelta(days=2))
+    worklist_build(as_of=TODAY)
+    FollowUp.objects.filter(pk=reworded.pk).update(note="ask for the remittance")
+    FollowUp.objects.filter(pk=finished.pk).update(done_at=dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC))
+
+    result = worklist_build(as_of=TODAY)
+
+    assert (result.created, result.updated, result.closed, result.open) == (0, 1, 1, 1)
+    assert WorklistItem.objects.get(source_id=reworded.pk).reason == "follow-up set for 10 Mar: ask for the remittance"
+    done = WorklistItem.objects.get(source_id=finished.pk)
+    assert (done.status, done.done_note, done.due_date) == (ItemStatus.DONE, "resolved", dt.date(2026, 3, 8))
+    assert worklist_build(as_of=TODAY).as_dict() == {"as_of": "2026-03-10", "created": 0, "updated": 0, "closed": 0,
+                                                     "open": 1, "moved": 0}
+
+
+def test_escalations_go_to_the_lead_and_tasks_to_their_assignee(make_customer, people):
+    from arrears.dunning.models import ActionKind, DunningAction, DunningRun, StepChannel
+
+    customer = make_customer("Escalated AG")
+    task = CallTask.objects.create(customer=customer, assigned_to=people["dora"], step_key="final_call", due_date=TODAY,
+                                   idempotency_key="t-escalated")
+    stamp = dt.datetime(2026, 3, 10, 5, tzinfo=dt.UTC)
+    run = DunningRun.objects.create(as_of=TODAY, started_at=stamp)
+    action = DunningAction.objects.create(  # the strategy version is not a database constraint: any id will do
+        run=run, as_of=TODAY, customer=customer, strategy_version_id=1, level=3, channel=StepChannel.ESCALATE_LEAD,
+        kind=ActionKind.DUNNING, created_at=stamp,
+    )
+
+    worklist_build(as_of=TODAY)
+
+    items = {i.source: i for i in WorklistItem.objects.filter(customer=customer)}
+    assert items[ItemSource.STRATEGY_ACTION].source_id == action.pk
+    assert items[ItemSource.STRATEGY_ACTION].user == people["lead"]
+    assert items[ItemSource.STRATEGY_ACTION].reason == "escalated by the strategy on 10 Mar"
+    assert items[ItemSource.CALL_TASK].source_id == task.pk
+    assert (items[ItemSource.CALL_TASK].user, items[ItemSource.CALL_TASK].reason) == (people["dora"], "call task final_call due 10 Mar")
