@@ -22,8 +22,10 @@ Timed:
    40 % calls with call counts and conversations): decisions per second for the kernel (best of 3),
    and, separately, the seconds to build the columns.
 
-Portal links: the placeholder signed link (the portal's per-customer token factory is switched off:
-it writes a token and an audit row per link; see docs/communications.md). Progress goes to stderr;
+Portal links: by default the placeholder signed link (the portal's per-customer token factory is
+switched off: it writes a token and an audit row per link); --portal-links portal keeps it, to
+measure that cost. --workers W (PostgreSQL) queues in W processes side by side, each a share of
+the customers, the way partitions of the nightly run would. Progress goes to stderr;
 --json prints one JSON document on stdout. /proc/loadavg is read before and after.
 """
 
@@ -75,6 +77,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--database-url", default="", help="PostgreSQL URL; a scratch database is made beside it")
     p.add_argument("--workers", type=int, default=1,
                    help="processes queueing side by side, each a share of the customers (PostgreSQL only)")
+    p.add_argument("--portal-links", choices=("placeholder", "portal"), default="placeholder",
+                   help="portal: keep the portal's per-customer token factory (a token and an audit row per link)")
     p.add_argument("--chunk-size", type=int, default=5000)
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -175,13 +179,14 @@ class Timer:
             self.calls += 1
 
 
-def queue_slice(customer_ids: list[int], *, chunk_size: int, batch_size: int) -> dict[str, Any]:
+def queue_slice(customer_ids: list[int], *, chunk_size: int, batch_size: int, portal: bool = False) -> dict[str, Any]:
     """One process's share: messages_queue_many for these customers, then the same call again."""
     from arrears.communications import links
     from arrears.communications.models import OutboundMessage
     from arrears.communications.services import QueueRequest, bulk, messages_queue_many
 
-    links.portal_link_factory_register(None)  # the signed placeholder (see the module docstring)
+    if not portal:
+        links.portal_link_factory_register(None)  # the signed placeholder (see the module docstring)
     requests = [QueueRequest(customer_id=cid, channel="email", step_key="reminder_1") for cid in customer_ids]
     render = Timer(bulk.render_compiled)
     bulk.render_compiled = render
@@ -206,17 +211,17 @@ def queue_slice(customer_ids: list[int], *, chunk_size: int, batch_size: int) ->
             "rerun_wall_s": again_wall, "rerun_cpu_s": again_cpu}
 
 
-def _worker(args: tuple[list[int], int, int]) -> dict[str, Any]:
+def _worker(args: tuple[list[int], int, int, bool]) -> dict[str, Any]:
     from django.db import connections
 
     connections.close_all()  # the parent's connection is not shared across the fork
     try:
-        return queue_slice(args[0], chunk_size=args[1], batch_size=args[2])
+        return queue_slice(args[0], chunk_size=args[1], batch_size=args[2], portal=args[3])
     finally:
         connections.close_all()
 
 
-def bench_queue(n: int, *, workers: int, chunk_size: int, batch_size: int) -> dict[str, Any]:
+def bench_queue(n: int, *, workers: int, chunk_size: int, batch_size: int, portal: bool = False) -> dict[str, Any]:
     import multiprocessing
 
     from django.db import connections
@@ -227,12 +232,12 @@ def bench_queue(n: int, *, workers: int, chunk_size: int, batch_size: int) -> di
     customer_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True)[:n])
     began = time.perf_counter()
     if workers == 1:
-        parts = [queue_slice(customer_ids, chunk_size=chunk_size, batch_size=batch_size)]
+        parts = [queue_slice(customer_ids, chunk_size=chunk_size, batch_size=batch_size, portal=portal)]
     else:
         connections.close_all()
         slices = [customer_ids[w::workers] for w in range(workers)]
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_worker, [(ids, chunk_size, batch_size) for ids in slices])
+            parts = pool.map(_worker, [(ids, chunk_size, batch_size, portal) for ids in slices])
     wall = time.perf_counter() - began
     total = {k: sum(p[k] for p in parts) for k in parts[0]}
     stored = OutboundMessage.objects.filter(run_reference="bench").count()
@@ -241,7 +246,7 @@ def bench_queue(n: int, *, workers: int, chunk_size: int, batch_size: int) -> di
     render_wall = max(p["render_wall_s"] for p in parts)  # the workers render side by side
     log(f"queued {total['new']:,} in {wall:.1f} s wall / {cpu:.1f} s CPU with {workers} process(es)")
     return {
-        "messages": n, "workers": workers, "new": total["new"], "failed": total["failed"], "stored": stored,
+        "messages": n, "workers": workers, "portal_links": "portal" if portal else "placeholder", "new": total["new"], "failed": total["failed"], "stored": stored,
         "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
         "queued_per_s_wall": round(n / wall), "queued_per_cpu_s": round(n / cpu),
         "render_cpu_s": round(total["render_cpu_s"], 2), "render_wall_s": round(render_wall, 2),
@@ -338,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
         report["data"]["populate_s"] = round(time.perf_counter() - began, 1)
         log(f"populated {report['data']}")
         report["queue"] = bench_queue(args.messages, workers=args.workers, chunk_size=args.chunk_size,
-                                      batch_size=args.batch_size)
+                                      batch_size=args.batch_size, portal=args.portal_links == "portal")
         report["loadavg_after_queue"] = loadavg()
         report["gate"] = bench_gate(args.gate_rows)
         log(f"gate: {report['gate']['decisions_per_s']:,} decisions/s over {report['gate']['planned_contacts']:,}")

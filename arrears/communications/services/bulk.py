@@ -84,7 +84,7 @@ class CallRequest:
 @dataclasses.dataclass(slots=True)
 class BulkResult:
     requested: int = 0
-    new: int = 0  # rows this call wrote
+    new: int = 0  # rows this call wrote (a concurrent call inserting the same key first wins; both count it)
     existing: int = 0  # keys that were already there (an earlier call, or repeated in this one): not written
     failed: int = 0  # of the new rows: written as failed (the contact has no address for the channel)
     rendered: int = 0
