@@ -919,21 +919,32 @@ def _wait(run_id: int) -> DunningRun:
 
 
 def dispatch_actions(run: DunningRun) -> int:
-    """Hand the run's planned actions to communications (outbox, letters, call tasks).
+    """Hand the run's planned actions to communications (outbox, one letter print file, call tasks).
 
-    Does nothing while no dispatcher exists: ``settings.DUNNING_DISPATCHER`` (default
-    ``arrears.communications.services.dunning_actions_dispatch``) is called with ``run_id=`` when the
-    communications app is installed and provides it; it returns how many actions it dispatched and marks
-    them ``dispatched``."""
+    ``settings.DUNNING_DISPATCHER`` may name another callable taking ``run_id=``. Dispatch is
+    idempotent (communications keys each message by the action id), so a re-dispatch adds nothing.
+    Escalations, agency and legal hand-overs stay as planned actions for people to work."""
+    path = getattr(settings, "DUNNING_DISPATCHER", "")
+    if path:
+        return int(import_string(path)(run_id=run.pk))
     if not apps.is_installed("arrears.communications"):
         return 0
-    path = getattr(settings, "DUNNING_DISPATCHER", "arrears.communications.services.dunning_actions_dispatch")
-    try:
-        dispatcher = import_string(path)
-    except ImportError:
-        log.debug("dunning run %s: no dispatcher at %s; actions stay planned", run.as_of, path)
-        return 0
-    return int(dispatcher(run_id=run.pk))
+    from arrears.communications.services.dispatch import dunning_actions_dispatch
+
+    clock = time.perf_counter()
+    rows = DunningAction.objects.filter(run=run, status=ActionStatus.PLANNED).values(
+        "id", "customer_id", "channel", "template_key", "level", "kind", "items", "status", "gate", "step__key")
+    actions = [{**r, "step_key": r.pop("step__key") or ""} for r in rows]
+    result = dunning_actions_dispatch(actions=actions, as_of=run.as_of, run_reference=f"dunning:{run.as_of.isoformat()}")
+    for i in range(0, len(result.dispatched), 10_000):  # SQLite caps how many values one query may take
+        DunningAction.objects.filter(pk__in=result.dispatched[i:i + 10_000]).update(status=ActionStatus.DISPATCHED)
+    summary = result.as_dict()
+    for key in ("not_handled", "missing_template", "skipped"):  # counts on the run; the ids are on the actions
+        summary[key] = len(summary[key])
+    run.counts = {**run.counts, "dispatch": summary}
+    run.durations = {**run.durations, "dispatch": round(time.perf_counter() - clock, 4)}
+    run.save(update_fields=["counts", "durations"])
+    return len(result.dispatched)
 
 
 # ---------------------------------------------------------------------------------------------------

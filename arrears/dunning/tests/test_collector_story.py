@@ -147,3 +147,26 @@ def test_each_channel_and_customer_gets_one_consolidated_message(make_customer, 
     assert action.step.key == "letter", "the highest level due among the documents"
     assert dict(map(tuple, action.items)) == {old.pk: 3, new.pk: 1}
     assert action.amounts == {"EUR": "300.00"}
+
+
+def test_the_nights_actions_reach_the_outbox_and_the_collectors_call_list(make_customer, make_invoice):
+    from arrears.communications.models import CallTask, OutboundMessage
+
+    brandt = make_customer()
+    make_invoice(brandt, "1200.00")
+    night(7)
+    [email] = actions_on(day(7), brandt)
+    email.refresh_from_db()
+    assert email.status == "dispatched"
+    message = OutboundMessage.objects.get(customer=brandt)
+    assert (message.channel, message.status) == ("email", "queued")
+    assert "1,200.00" in message.text_body or "1.200,00" in message.text_body
+
+    night(45)
+    [call] = actions_on(day(45), brandt)
+    assert call.channel == "call_task"
+    assert CallTask.objects.filter(customer=brandt).count() == 1
+
+    night(45)  # the same night again: nothing new anywhere
+    assert OutboundMessage.objects.filter(customer=brandt).count() == 1
+    assert CallTask.objects.filter(customer=brandt).count() == 1
