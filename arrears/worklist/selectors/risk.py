@@ -295,12 +295,14 @@ def account_risk_columns(*, customer_ids: Iterable[int], as_of: dt.date) -> Risk
     # Amount at risk, first in hundred-thousandths of each document's currency (overdue + a quarter of
     # not due, exactly), summed per account where it is the reporting currency; other currencies are
     # converted with the Decimal rates, only for the accounts that have them.
+    # (The ledger's amounts fit 64 bits in thousandths up to 9 × 10**15 per customer and currency; beyond
+    # 9 × 10**13 the hundred-thousandths below are Python integers.)
     wide = bool(n) and max(int(overdue.max(initial=0)), int(not_due.max(initial=0))) > 2**63 // 1000
     kind = object if wide else np.int64
-    fifths = overdue.astype(kind) * 100 + not_due.astype(kind) * 25
+    at_risk_e5 = overdue.astype(kind) * 100 + not_due.astype(kind) * 25
     home = np.array([c == target for c in currencies], dtype=bool)
     total = np.zeros(n, dtype=kind)
-    np.add.at(total, pos[home], fifths[home])
+    np.add.at(total, pos[home], at_risk_e5[home])
     amount_at_risk = _round_half_up(total, 10 ** (MILLI + 2 - exp)) if exp <= MILLI + 2 else total * 10 ** (exp - MILLI - 2)
     unconverted: dict[int, list[str]] = {}
     foreign: dict[int, Decimal] = {}
@@ -310,7 +312,7 @@ def account_risk_columns(*, customer_ids: Iterable[int], as_of: dt.date) -> Risk
         if rate is None:
             unconverted.setdefault(i, []).append(cur)
             rate = Decimal(1)
-        foreign[i] = foreign.get(i, ZERO) + Decimal(int(fifths[r])).scaleb(-MILLI - 2) * rate
+        foreign[i] = foreign.get(i, ZERO) + Decimal(int(at_risk_e5[r])).scaleb(-MILLI - 2) * rate
     if foreign:
         amount_at_risk = amount_at_risk.astype(object)
         for i, extra in foreign.items():

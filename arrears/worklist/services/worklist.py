@@ -2,10 +2,14 @@
 
 `worklist_build(as_of=...)` and `worklist_refresh_customer(customer=...)` are the same sync over a
 different scope: the candidates (what should be on a worklist, `selectors.worklist_candidates`) are
-matched with the day's items by (source, source id); new ones are inserted (the database's unique
-(user, as_of, source, source_id) makes a second run insert nothing), open ones get the account's
-current expected value, and open items whose reason has gone (a call logged, a task done, a dispute
-resolved, a follow-up done) are marked done: they drop off.
+matched with the day's items by (source, source id); new ones are inserted, open ones get the
+account's current expected value, and open items whose reason has gone (a call logged, a task done, a
+dispute resolved, a follow-up done) are marked done: they drop off. One sync of a day runs at a time,
+so a second run finds the first one's items and inserts nothing.
+
+The sync works on plain columns: expected values come as numpy arrays (`selectors.risk`), the day's
+items are read as tuples, compared with what they should be, and only the differences are written
+(new rows by COPY on PostgreSQL, by one prepared INSERT on SQLite). See docs/worklist.md, "Benchmark".
 """
 
 from __future__ import annotations
@@ -172,8 +176,7 @@ def _lock_day(as_of: dt.date) -> None:
 
 def _sync(*, as_of: dt.date, candidates: list[Candidate], customer_id: int | None, reason_gone: str) -> SyncResult:
     """Match the candidates with the day's items by (source, source id): insert the new ones, bring the
-    open ones' values up to date, close the open ones whose reason has gone. Compares and writes plain
-    values read and computed in columns (no model instances): see docs/worklist.md, "Benchmark"."""
+    open ones' values up to date, close the open ones whose reason has gone."""
     result = SyncResult(as_of=as_of)
     risks = account_risk_columns(customer_ids={c.customer_id for c in candidates}, as_of=as_of)
     index = risks.index()
