@@ -72,6 +72,7 @@ class TimelineEntry:
     title: str
     detail: str = ""
     link: str = ""
+    body: str = ""  # a message's rendered text, shown folded on the timeline
 
     @property
     def kind_label(self) -> str:
@@ -123,11 +124,13 @@ def timeline_for_customer(*, customer_id: int, limit: int = 100) -> list[Timelin
             add(TimelineEntry(
                 m.queued_at, Kind.MESSAGE_OUT, f"{m.get_channel_display()} {m.step_key or 'message'}: {m.subject or m.text_body[:80]}",
                 f"{m.get_status_display()} · to {m.to_address or 'the customer'}", m.get_absolute_url(),
+                body=m.text_body,
             ))
         for m in inbound_list_for_customer(customer_id=customer_id)[:limit]:
             add(TimelineEntry(
                 m.received_at, Kind.MESSAGE_IN, f"Reply from {m.from_address}: {m.subject}",
                 f"{m.get_label_display()} · {m.get_status_display().lower()}", m.get_absolute_url(),
+                body=m.body,
             ))
     for c in CallLog.objects.filter(customer_id=customer_id).select_related("user", "contact", "promise").order_by("-at", "-id")[:limit]:
         detail = [f"by {c.user}"]

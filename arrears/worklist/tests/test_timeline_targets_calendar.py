@@ -168,3 +168,29 @@ def test_the_calendar_has_follow_ups_promises_and_instalments_and_the_feed_is_rf
     assert "SUMMARY:Follow up Kalender\\; GmbH\\, Berlin: check remittance" in unfolded
     uids = [line for line in unfolded if line.startswith("UID:")]
     assert len(set(uids)) == 3
+
+
+def test_messages_in_and_out_show_on_the_timeline_with_their_rendered_body(make_customer, people, client):
+    from django.utils import timezone
+
+    from arrears.communications.models import InboundMessage, OutboundMessage
+
+    customer = make_customer("Mailbox GmbH")
+    OutboundMessage.objects.create(
+        customer=customer, channel="email", subject="Reminder: invoice RE-1 is overdue",
+        text_body="Dear Pat,\nour invoice RE-1 of 1,000.00 EUR is 45 days overdue.", idempotency_key="tl-1",
+        queued_at=timezone.now(),
+    )
+    InboundMessage.objects.create(
+        customer=customer, from_address="pat@example.com", subject="Re: Reminder",
+        body="We will pay on Friday.", received_at=timezone.now(),
+    )
+    entries = timeline_for_customer(customer_id=customer.pk, limit=50)
+    kinds = {e.kind: e for e in entries}
+    assert "45 days overdue" in kinds["message_out"].body
+    assert kinds["message_in"].body == "We will pay on Friday."
+
+    client.force_login(people["cora"])
+    page = client.get(f"/worklist/customers/{customer.pk}/timeline/").content.decode()
+    assert "45 days overdue" in page
+    assert "We will pay on Friday." in page
