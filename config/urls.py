@@ -37,5 +37,6 @@ urlpatterns = [
     path("api/", include("arrears.analytics.api_urls")),
     path("api/", include("arrears.worklist.api_urls")),
     path("api/", include("arrears.compliance.api_urls")),
+    path("", include("arrears.web.urls_cases")),
     path("", include("arrears.web.urls")),
 ]
