@@ -60,7 +60,8 @@ def _database_url() -> str:
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_two_celery_workers_give_the_same_actions_as_the_in_process_run(make_customer, make_invoice, settings):
+def test_two_celery_workers_give_the_same_actions_as_the_in_process_run(make_customer, make_invoice, settings,
+                                                                      monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: worker processes must share the test database (SQLite is not for concurrency)")
     if not _redis_up():
@@ -90,13 +91,18 @@ def test_two_celery_workers_give_the_same_actions_as_the_in_process_run(make_cus
     ]
     try:
         settings.CELERY_BROKER_URL = broker
+        # Celery prefers the environment's CELERY_BROKER_URL / CELERY_RESULT_BACKEND over its config
+        # (CI exports them): point both at the test broker for this process too.
+        monkeypatch.setenv("CELERY_BROKER_URL", broker)
+        monkeypatch.setenv("CELERY_RESULT_BACKEND", broker)
         settings.CELERY_TASK_ALWAYS_EAGER = False
         settings.DUNNING_CELERY_QUEUE = queue
         settings.DUNNING_RUN_TIMEOUT_SECONDS = 120
         from config.celery import app
 
-        old = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
-        app.conf.update(broker_url=broker, task_always_eager=False)
+        old = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
+        settings.CELERY_RESULT_BACKEND = broker
+        app.conf.update(broker_url=broker, result_backend=broker, task_always_eager=False)
         try:
             distributed, _ = dunning_run(as_of=day(8), partitions=6)
         finally:
