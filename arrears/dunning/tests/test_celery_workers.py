@@ -52,6 +52,13 @@ def _forget_the_run() -> None:
         model.objects.all().delete()
 
 
+def _connections_forget(app) -> None:
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
 def _database_url() -> str:
     db = connection.settings_dict
     return (f"postgresql://{quote(db['USER'])}:{quote(str(db['PASSWORD']))}@{db['HOST'] or '127.0.0.1'}:"
@@ -103,11 +110,12 @@ def test_two_celery_workers_give_the_same_actions_as_the_in_process_run(make_cus
         old = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
         settings.CELERY_RESULT_BACKEND = broker
         app.conf.update(broker_url=broker, result_backend=broker, task_always_eager=False)
+        _connections_forget(app)  # any pool made earlier in the session points at the old broker
         try:
             distributed, _ = dunning_run(as_of=day(8), partitions=6)
         finally:
             app.conf.update(old)
-            app.pool.force_close_all()
+            _connections_forget(app)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
