@@ -38,5 +38,6 @@ urlpatterns = [
     path("api/", include("arrears.worklist.api_urls")),
     path("api/", include("arrears.compliance.api_urls")),
     path("", include("arrears.web.urls_cases")),
+    path("dunning/", include("arrears.dunning.web_urls")),
     path("", include("arrears.web.urls")),
 ]
