@@ -167,19 +167,147 @@ def strategy_versions_freeze(*, version_ids: Sequence[int]) -> None:
     StrategyVersion.objects.filter(pk__in=list(version_ids), first_used_at__isnull=True).update(first_used_at=now())
 
 
+_RULE_LISTS = ("kinds", "jurisdictions", "segments", "risk_bands", "currencies", "business_units")
+_RULE_FIELDS = frozenset({"position", "name", "active", "strategy", "challenger", "challenger_percent", "salt",
+                          "min_balance", "max_balance", "min_oldest_dpd", "max_oldest_dpd", *_RULE_LISTS})
+
+
+def _rule_clean(fields: dict[str, Any], *, current: SegmentRule | None = None) -> dict[str, Any]:
+    """Check a segment rule's fields (the new values merged over ``current``); raises naming the field."""
+    unknown = sorted(set(fields) - _RULE_FIELDS)
+    if unknown:
+        raise _bad(unknown[0], "unknown field")
+    if "name" in fields and not str(fields["name"] or "").strip():
+        raise _bad("name", "required")
+    for name in _RULE_LISTS:
+        if name in fields:
+            value = fields[name] if fields[name] is not None else []
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+                raise _bad(name, "expected a list of values")
+            fields[name] = list(value)
+    for name in ("min_balance", "max_balance", "challenger_percent"):
+        if fields.get(name) is not None:
+            try:
+                fields[name] = Decimal(str(fields[name]))
+            except InvalidOperation as exc:
+                raise _bad(name, f"not a number: {fields[name]!r}") from exc
+            if not fields[name].is_finite():
+                raise _bad(name, f"not a number: {fields[name]!r}")
+    for name in ("min_oldest_dpd", "max_oldest_dpd", "position"):
+        value = fields.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise _bad(name, f"expected an integer, got {value!r}")
+    if fields.get("position") is not None and fields["position"] < 0:
+        raise _bad("position", "must not be negative")
+
+    def merged(name: str) -> Any:
+        if name in fields:
+            return fields[name]
+        return getattr(current, name) if current is not None else None
+
+    percent = merged("challenger_percent") or Decimal(0)
+    if not Decimal(0) <= percent <= Decimal(100):
+        raise _bad("challenger_percent", "must be between 0 and 100")
+    for low, high in (("min_balance", "max_balance"), ("min_oldest_dpd", "max_oldest_dpd")):
+        if merged(low) is not None and merged(high) is not None and merged(low) > merged(high):
+            raise _bad(high, f"must not be below {low.replace('_', ' ')}")
+    challenger = merged("challenger")
+    if challenger is not None:
+        if not merged("salt"):
+            raise _bad("salt", "a champion/challenger split needs a salt")
+        if merged("strategy") is not None and challenger.pk == merged("strategy").pk:
+            raise _bad("challenger", "must be another strategy than the champion")
+    elif percent > 0:
+        raise _bad("challenger", "a challenger percentage needs a challenger strategy")
+    return fields
+
+
 @transaction.atomic
 def segment_rule_create(*, strategy: Strategy, name: str, actor: Any = None, **fields: Any) -> SegmentRule:
-    if "position" not in fields:
+    if "position" not in fields or fields["position"] is None:
         last = SegmentRule.objects.order_by("-position").first()
         fields["position"] = (last.position + 10) if last else 10
-    if fields.get("challenger") is not None and not fields.get("salt"):
-        raise _bad("salt", "a champion/challenger split needs a salt")
-    for field in ("min_balance", "max_balance", "challenger_percent"):
-        if fields.get(field) is not None:
-            fields[field] = Decimal(str(fields[field]))
-    rule = SegmentRule.objects.create(strategy=strategy, name=name, **fields)
+    fields = _rule_clean({**fields, "name": name, "strategy": strategy})
+    rule = SegmentRule.objects.create(**fields)
     audit_record(action="create", obj=rule, after=snapshot(rule), actor=actor)
     return rule
+
+
+@transaction.atomic
+def segment_rule_update(*, rule: SegmentRule, actor: Any = None, note: str = "", **fields: Any) -> SegmentRule:
+    """Change a rule's filters, strategy, challenger split or ``active`` flag; audited before/after."""
+    rule = SegmentRule.objects.select_for_update().get(pk=rule.pk)
+    fields = _rule_clean(dict(fields), current=rule)
+    before = snapshot(rule)
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    after = snapshot(rule)
+    changed = sorted(k for k in after if before.get(k) != after[k])
+    if not changed:
+        return rule
+    rule.save(update_fields=[SegmentRule._meta.get_field(k).name for k in changed] + ["updated_at"])
+    audit_record(action="update", obj=rule, before={k: before[k] for k in changed},
+                 after={k: after[k] for k in changed}, actor=actor, note=note)
+    return rule
+
+
+@transaction.atomic
+def segment_rule_move(*, rule: SegmentRule, direction: str, actor: Any = None) -> SegmentRule:
+    """Swap the rule with its neighbour above ("up") or below ("down") in the order rules are tried.
+
+    Positions are renumbered 10, 20, 30... first when two rules share one, so the swap is exact."""
+    if direction not in ("up", "down"):
+        raise DunningError(DunningErrorCode.INVALID_INPUT, f"direction: {direction!r} is not up or down",
+                           field="direction")
+    rules = list(SegmentRule.objects.select_for_update().order_by("position", "id"))
+    index = next((i for i, r in enumerate(rules) if r.pk == rule.pk), None)
+    if index is None:
+        raise DunningError(DunningErrorCode.INVALID_INPUT, f"rule: no segment rule with id {rule.pk}", field="rule")
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(rules):
+        return rules[index]
+    before = {r.pk: r.position for r in rules}
+    rules[index], rules[other] = rules[other], rules[index]
+    for i, r in enumerate(rules):
+        r.position = (i + 1) * 10
+    for r in rules:
+        if r.position != before[r.pk]:
+            r.save(update_fields=["position", "updated_at"])
+            audit_record(action="update", obj=r, before={"position": before[r.pk]}, after={"position": r.position},
+                         actor=actor, note=f"moved {direction}" if r.pk == rule.pk else "")
+    return rules[other]
+
+
+@transaction.atomic
+def strategy_make_default(*, strategy: Strategy, actor: Any = None) -> Strategy:
+    """Make ``strategy`` the one customers no segment rule matches get (there is at most one)."""
+    strategy = Strategy.objects.select_for_update().get(pk=strategy.pk)
+    if strategy.is_default:
+        return strategy
+    for previous in Strategy.objects.select_for_update().filter(is_default=True):
+        previous.is_default = False
+        previous.save(update_fields=["is_default", "updated_at"])
+        audit_record(action="update", obj=previous, before={"is_default": True}, after={"is_default": False},
+                     actor=actor)
+    strategy.is_default = True
+    strategy.save(update_fields=["is_default", "updated_at"])
+    audit_record(action="update", obj=strategy, before={"is_default": False}, after={"is_default": True}, actor=actor)
+    return strategy
+
+
+@transaction.atomic
+def strategy_ladder_save(
+    *, strategy: Strategy, steps: Sequence[Mapping[str, Any]], note: str, actor: Any = None, **fields: Any
+) -> tuple[StrategyVersion, bool]:
+    """Save an edited ladder: (version, created). The current version is updated in place while no run
+    has used it (a draft); once frozen, the edit becomes the next version. ``note`` says what changed."""
+    note = (note or "").strip()
+    if not note:
+        raise _bad("note", "say what changed")
+    current = strategy.versions.select_for_update().order_by("-number").first()
+    if current is None or current.is_frozen:
+        return strategy_version_create(strategy=strategy, steps=steps, note=note, actor=actor, **fields), True
+    return strategy_version_update(version=current, steps=steps, actor=actor, note=note[:200], **fields), False
 
 
 # ---------------------------------------------------------------------------------------------------
