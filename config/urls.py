@@ -37,6 +37,7 @@ urlpatterns = [
     path("api/", include("arrears.analytics.api_urls")),
     path("api/", include("arrears.worklist.api_urls")),
     path("api/", include("arrears.compliance.api_urls")),
+    path("experiments/", include("arrears.dunning.experiment_urls")),
     path("", include("arrears.web.urls_cases")),
     path("dunning/", include("arrears.dunning.web_urls")),
     path("", include("arrears.web.urls")),
