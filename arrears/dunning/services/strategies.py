@@ -238,16 +238,16 @@ def segment_rule_update(*, rule: SegmentRule, actor: Any = None, note: str = "",
     """Change a rule's filters, strategy, challenger split or ``active`` flag; audited before/after."""
     rule = SegmentRule.objects.select_for_update().get(pk=rule.pk)
     fields = _rule_clean(dict(fields), current=rule)
-    before = snapshot(rule)
-    for name, value in fields.items():
-        setattr(rule, name, value)
-    after = snapshot(rule)
-    changed = sorted(k for k in after if before.get(k) != after[k])
+    changed = sorted(name for name, value in fields.items() if getattr(rule, name) != value)  # 12.5 == 12.50
     if not changed:
         return rule
-    rule.save(update_fields=[SegmentRule._meta.get_field(k).name for k in changed] + ["updated_at"])
-    audit_record(action="update", obj=rule, before={k: before[k] for k in changed},
-                 after={k: after[k] for k in changed}, actor=actor, note=note)
+    attnames = [SegmentRule._meta.get_field(name).attname for name in changed]
+    before = snapshot(rule, attnames)
+    for name in changed:
+        setattr(rule, name, fields[name])
+    rule.save(update_fields=[*changed, "updated_at"])
+    rule.refresh_from_db()  # the stored (quantised) values for the trail
+    audit_record(action="update", obj=rule, before=before, after=snapshot(rule, attnames), actor=actor, note=note)
     return rule
 
 
