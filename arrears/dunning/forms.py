@@ -26,15 +26,19 @@ _TEXT = {"class": "cell"}
 
 
 class StepForm(forms.Form):
-    key = forms.SlugField(max_length=50, widget=forms.TextInput(attrs={"size": 12, **_TEXT}))
-    trigger = forms.ChoiceField(choices=Trigger.choices, initial=Trigger.DAYS_FROM_DUE)
+    key = forms.SlugField(max_length=50, widget=forms.TextInput(attrs={"size": 9, **_TEXT}))
+    trigger = forms.ChoiceField(choices=[(Trigger.DAYS_FROM_DUE, "Days from due"),
+                                         (Trigger.DAYS_SINCE_PREVIOUS, "Days since previous"),
+                                         (Trigger.EVENT, "Event")], initial=Trigger.DAYS_FROM_DUE)
     event = forms.ChoiceField(choices=[("", "—"), *EventKind.choices], required=False)
     offset_days = forms.IntegerField(initial=0, widget=forms.NumberInput(attrs={"style": "width:5.5em"}))
     channel = forms.ChoiceField(choices=StepChannel.choices, initial=StepChannel.EMAIL)
-    template_key = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"size": 14, **_TEXT}))
+    template_key = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"size": 11, **_TEXT}))
     min_amount = forms.DecimalField(max_digits=20, decimal_places=3, initial=0,
-                                    widget=forms.TextInput(attrs={"size": 8, "inputmode": "decimal"}))
-    business_days = forms.ChoiceField(choices=BusinessDays.choices, initial=BusinessDays.NEXT)
+                                    widget=forms.TextInput(attrs={"size": 7, "inputmode": "decimal"}))
+    business_days = forms.ChoiceField(choices=[(BusinessDays.NONE, "Date stands"), (BusinessDays.NEXT, "Next business day"),
+                                               (BusinessDays.PREVIOUS, "Previous business day")],
+                                      initial=BusinessDays.NEXT)
     allow_skip = forms.BooleanField(required=False, initial=True)
 
     def step(self) -> dict[str, Any]:
