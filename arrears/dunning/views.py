@@ -133,7 +133,22 @@ def _history(strategy: Strategy) -> list[AuditEvent]:
     where = (Q(object_type="dunning.strategy", object_id=str(strategy.pk))
              | Q(object_type="dunning.strategyversion", object_id__in=version_ids)
              | Q(object_type="dunning.segmentrule", object_id__in=rule_ids))
-    return list(AuditEvent.objects.filter(where).order_by("-at", "-id")[:HISTORY_ROWS])
+    return [_history_row(e) for e in AuditEvent.objects.filter(where).order_by("-at", "-id")[:HISTORY_ROWS]]
+
+
+def _ladder_text(steps: Any) -> Any:
+    """A version snapshot's steps as one readable line per step, instead of the raw JSON."""
+    if not isinstance(steps, list):
+        return steps
+    return "; ".join(f"{s.get('key')} ({s.get('trigger')} {s.get('offset_days')}, {s.get('channel')})" for s in steps)
+
+
+def _history_row(event: AuditEvent) -> dict[str, Any]:
+    changes = [(name, _ladder_text(before) if name == "steps" else before,
+                _ladder_text(after) if name == "steps" else after)
+               for name, before, after in event.changed_fields() if name not in ("id", "version_id")]
+    return {"at": event.at, "actor_label": event.actor_label, "action": event.action, "object_type": event.object_type,
+            "object_id": event.object_id, "object_repr": event.object_repr, "note": event.note, "changes": changes}
 
 
 @reader_page
@@ -286,9 +301,9 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Segment rule {fields['name']} saved.")
             return redirect("dunning:strategy_list")
-    history = AuditEvent.objects.filter(object_type="dunning.segmentrule", object_id=str(rule.pk)).order_by("-at", "-id")
-    return render(request, "dunning/rule_form.html", _context(request, form=form, rule=rule,
-                                                               history={"rows": list(history[:HISTORY_ROWS])}))
+    events = AuditEvent.objects.filter(object_type="dunning.segmentrule", object_id=str(rule.pk)).order_by("-at", "-id")
+    return render(request, "dunning/rule_form.html", _context(
+        request, form=form, rule=rule, history={"rows": [_history_row(e) for e in events[:HISTORY_ROWS]]}))
 
 
 @reader_page
