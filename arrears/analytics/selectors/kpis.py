@@ -35,13 +35,19 @@ from arrears.analytics.selectors.ledger import (
     Scope,
     balances_at,
     balances_convert,
-    cash_applied,
+    balances_total,
+    cash_applied_raw,
+    cash_convert,
+    cells_total,
     check_grouping,
-    credit_sales,
+    credit_sales_convert,
+    credit_sales_raw,
     currencies_in_use,
+    flows_total,
     migration_cells,
     migration_convert,
-    write_offs,
+    write_offs_convert,
+    write_offs_raw,
 )
 from arrears.common.money import MoneyError, check_currency, quantize
 
@@ -282,22 +288,28 @@ def kpi_report(
     countback = is_month_end(end)
     ranges = [(start, end)] + (months_back(end, 12) if countback else [])
 
-    def feeds(group_by: str | None) -> dict[str, Any]:
-        sales = credit_sales(ranges=ranges, by=group_by, scope=scope, fx=fx)
+    def raw_feeds(group_by: str | None) -> dict[str, Any]:
+        """The ledger's sums, still in integer thousandths per (group, currency[, day])."""
         return {
-            "end": balances_convert(balances_at(as_of=end, by=group_by, scope=scope, source=balance_source), as_of=end, fx=fx),
-            "begin": balances_convert(
-                balances_at(as_of=before, by=group_by, scope=scope, source=balance_source), as_of=before, fx=fx
-            ),
-            "sales": sales,
-            "cash": cash_applied(period=(start, end), by=group_by, scope=scope, fx=fx),
-            "write_offs": write_offs(period=(start, end), by=group_by, scope=scope, fx=fx),
+            "end": balances_at(as_of=end, by=group_by, scope=scope, source=balance_source),
+            "begin": balances_at(as_of=before, by=group_by, scope=scope, source=balance_source),
+            "sales": credit_sales_raw(ranges=ranges, by=group_by, scope=scope, target=target),
+            "cash": cash_applied_raw(period=(start, end), by=group_by, scope=scope, target=target),
+            "write_offs": write_offs_raw(period=(start, end), by=group_by, scope=scope, target=target),
+            "cells": migration_cells(prev=roll_from, curr=end, by=group_by, scope=scope),
+        }
+
+    def feeds(raw: dict[str, Any], group_by: str | None) -> dict[str, Any]:
+        return {
+            "end": balances_convert(raw["end"], as_of=end, fx=fx),
+            "begin": balances_convert(raw["begin"], as_of=before, fx=fx),
+            "sales": credit_sales_convert(raw["sales"], ranges=len(ranges), fx=fx),
+            "cash": cash_convert(raw["cash"], fx=fx),
+            "write_offs": write_offs_convert(raw["write_offs"], fx=fx),
             "promises": activity.promise_rows(period=(start, end), by=group_by, scope=scope, fx=fx),
             "disputes": activity.dispute_rows(period=(start, end), by=group_by, scope=scope),
             "calls": activity.call_counts(period=(start, end), by=group_by, scope=scope),
-            "cells": migration_convert(
-                migration_cells(prev=roll_from, curr=end, by=group_by, scope=scope), as_of=roll_from, fx=fx
-            ),
+            "cells": migration_convert(raw["cells"], as_of=roll_from, fx=fx),
         }
 
     targets = activity.collector_targets(period=(start, end), scope=scope, fx=fx)
@@ -316,10 +328,22 @@ def kpi_report(
         )
         return g
 
-    total_feeds = feeds(None)
+    # The ledger is read once, grouped as asked; the total adds the groups up (exact integer sums per
+    # currency and day, so it is the very figure an ungrouped read gives: every grouping partitions the scope).
+    grouped = raw_feeds(by)
+    total_raw = grouped if by is None else {
+        "end": balances_total(grouped["end"]), "begin": balances_total(grouped["begin"]),
+        "sales": flows_total(grouped["sales"]), "cash": flows_total(grouped["cash"]),
+        "write_offs": flows_total(grouped["write_offs"]), "cells": cells_total(grouped["cells"]),
+    }
+    total_feeds = feeds(total_raw, None)
     if targets:
         # The portfolio's attainment: cash on the accounts of the collectors who have a target.
-        by_collector = cash_applied(period=(start, end), by="collector", scope=scope, fx=fx)
+        by_collector = cash_convert(
+            grouped["cash"] if by == "collector"
+            else cash_applied_raw(period=(start, end), by="collector", scope=scope, target=target),
+            fx=fx,
+        )
         collected = sum((by_collector.get(c, CashFigures()).amount for c in targets), Decimal(0))
         total = build(total_feeds, None, "Total", target_amount=None, applies=False)
         total.kpis["collector_attainment"] = _d(K.collector_attainment(collected, sum(targets.values(), Decimal(0))))
@@ -329,7 +353,7 @@ def kpi_report(
         total = build(total_feeds, None, "Total", target_amount=None, applies=True)
     groups: list[GroupKpis] = []
     if by is not None:
-        f = feeds(by)
+        f = feeds(grouped, by)
         keys: set[Any] = set()
         for name in ("end", "begin", "sales", "cash", "write_offs", "promises", "disputes", "calls", "cells"):
             keys |= set(f[name])

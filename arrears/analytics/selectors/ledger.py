@@ -26,19 +26,17 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Count,
-    Exists,
+    DateField,
     F,
     Func,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest, Round
+from django.db.models.functions import Cast, Greatest, Round
 
 from arrears.analytics.errors import AnalyticsError, AnalyticsErrorCode
 from arrears.analytics.kpis import DUE_DATE_AGING
@@ -266,6 +264,14 @@ def balances_at(*, as_of: dt.date, by: str | None, scope: Scope = EVERYONE, sour
     return balances_live(as_of=as_of, by=by, scope=scope)
 
 
+def balances_total(raw: RawBalances) -> RawBalances:
+    """The whole scope's balances: every group added up per currency (exact integers)."""
+    out: RawBalances = {}
+    for (_, ccy), values in raw.items():
+        _acc(out, None, ccy, values)
+    return out
+
+
 @dataclass
 class Balance:
     """Balances of one group in the reporting currency (exact Decimals, not yet rounded)."""
@@ -312,7 +318,12 @@ def balances_convert(raw: RawBalances, *, as_of: dt.date, fx: FxTable) -> dict[K
 DateRange = tuple[dt.date, dt.date]
 
 
-def range_sums(
+# Per (group, currency, transaction day): the amounts' sums per range, flattened (amount-major), in
+# thousandths. The day is None for rows in the reporting currency (they need no rate).
+RawFlows = dict[tuple[Key, str, dt.date | None], list[int]]
+
+
+def range_sums_raw(
     qs: QuerySet[Any],
     *,
     currency_path: str,
@@ -320,9 +331,9 @@ def range_sums(
     date_path: str,
     amounts: Mapping[str, Any],
     ranges: Sequence[DateRange],
-    fx: FxTable,
-) -> dict[Key, dict[str, list[Decimal]]]:
-    """Σ each amount expression (thousandths) per group and date range, in the reporting currency.
+    target: str,
+) -> RawFlows:
+    """Σ each amount expression (thousandths) per group and date range, in one pass over `qs`.
 
     Rows in the reporting currency are summed per group; rows in other currencies per group and
     transaction date, so each day converts at its own rate (KPIS.md §0: transaction-date rate).
@@ -335,38 +346,78 @@ def range_sums(
         for name, expr in amounts.items()
         for i, (a, b) in enumerate(ranges)
     }
-    out: dict[Key, dict[str, list[Decimal]]] = {}
-
-    def add(k: Key, values: Sequence[Any], rate: Decimal) -> None:
-        slot = out.setdefault(k, {name: [Decimal(0)] * len(ranges) for name in amounts})
-        it = iter(values)
-        for name in amounts:
-            for i in range(len(ranges)):
-                v = _int(next(it))
-                if v:
-                    slot[name][i] += to_amount(v) * rate
-
-    home = ([key] if key else [])
-    for row in _rows(qs.filter(**{currency_path: fx.target}), home, **aggs):
-        add(row[0] if key else None, row[1:] if key else row, Decimal(1))
-    foreign = qs.exclude(**{currency_path: fx.target})
-    for row in _rows(foreign, [currency_path, date_path, *home], **aggs):
-        ccy, day, *rest = row
+    # One GROUP BY for both kinds of rows: the day column is NULL in the reporting currency.
+    qs = qs.annotate(fx_day=Case(When(**{currency_path: target}, then=Value(None)), default=F(date_path),
+                                 output_field=DateField()))
+    out: RawFlows = {}
+    for ccy, day, *rest in _rows(qs, [currency_path, "fx_day", *([key] if key else [])], **aggs):
         k = rest.pop(0) if key else None
-        if any(rest):
-            add(k, rest, fx.rate(ccy, day))
+        if day is None or any(rest):  # (a group in the reporting currency is listed even when it nets to 0)
+            slot = out.setdefault((k, ccy, day), [0] * len(rest))
+            for i, v in enumerate(rest):
+                slot[i] += _int(v)
     return out
 
 
-def credit_sales(*, ranges: Sequence[DateRange], by: str | None, scope: Scope, fx: FxTable) -> dict[Key, list[Decimal]]:
+def flows_total(raw: RawFlows) -> RawFlows:
+    """The same sums for the whole scope: every group added up, per currency and day (exact integers)."""
+    out: RawFlows = {}
+    for (_, ccy, day), values in raw.items():
+        slot = out.setdefault((None, ccy, day), [0] * len(values))
+        for i, v in enumerate(values):
+            slot[i] += v
+    return out
+
+
+def flows_convert(raw: RawFlows, *, names: Sequence[str], ranges: int, fx: FxTable) -> dict[Key, dict[str, list[Decimal]]]:
+    """Per group: each amount's per-range sums in the reporting currency, at each day's rate."""
+    out: dict[Key, dict[str, list[Decimal]]] = {}
+    for (k, ccy, day), values in raw.items():
+        rate = Decimal(1) if day is None else fx.rate(ccy, day)
+        slot = out.setdefault(k, {name: [Decimal(0)] * ranges for name in names})
+        it = iter(values)
+        for name in names:
+            for i in range(ranges):
+                v = next(it)
+                if v:
+                    slot[name][i] += to_amount(v) * rate
+    return out
+
+
+def range_sums(
+    qs: QuerySet[Any],
+    *,
+    currency_path: str,
+    key: str | None,
+    date_path: str,
+    amounts: Mapping[str, Any],
+    ranges: Sequence[DateRange],
+    fx: FxTable,
+) -> dict[Key, dict[str, list[Decimal]]]:
+    """`range_sums_raw` converted to the reporting currency."""
+    raw = range_sums_raw(qs, currency_path=currency_path, key=key, date_path=date_path, amounts=amounts,
+                         ranges=ranges, target=fx.target)
+    return flows_convert(raw, names=list(amounts), ranges=len(ranges), fx=fx)
+
+
+def credit_sales_raw(*, ranges: Sequence[DateRange], by: str | None, scope: Scope, target: str) -> RawFlows:
     """Net credit sales per range: invoices and debit notes issued in it − credit notes issued in it."""
     docs = scope.apply(Document.objects.all(), "customer")
     signed = Case(
         When(kind=DocumentKind.CREDIT_NOTE, then=-milli("amount")), default=milli("amount"), output_field=BigIntegerField()
     )
-    sums = range_sums(docs, currency_path="currency", key=key_path(by, "customer"), date_path="issue_date",
-                      amounts={"sales": signed}, ranges=ranges, fx=fx)
-    return {k: v["sales"] for k, v in sums.items()}
+    return range_sums_raw(docs, currency_path="currency", key=key_path(by, "customer"), date_path="issue_date",
+                          amounts={"sales": signed}, ranges=ranges, target=target)
+
+
+def credit_sales_convert(raw: RawFlows, *, ranges: int, fx: FxTable) -> dict[Key, list[Decimal]]:
+    return {k: v["sales"] for k, v in flows_convert(raw, names=["sales"], ranges=ranges, fx=fx).items()}
+
+
+def credit_sales(*, ranges: Sequence[DateRange], by: str | None, scope: Scope, fx: FxTable) -> dict[Key, list[Decimal]]:
+    """Net credit sales per range in the reporting currency (transaction-date rates)."""
+    return credit_sales_convert(credit_sales_raw(ranges=ranges, by=by, scope=scope, target=fx.target),
+                                ranges=len(ranges), fx=fx)
 
 
 @dataclass
@@ -380,39 +431,47 @@ class CashFigures:
     late_only: Decimal = Decimal(0)  # Σ amount × max(0, paid − due)
 
 
-def cash_applied(*, period: DateRange, by: str | None, scope: Scope, fx: FxTable) -> dict[Key, CashFigures]:
-    """Cash applied to documents in the period, converted at the application date's rate."""
+CASH_NAMES = ("amount", "days_to_pay", "terms", "beyond", "late_only")
+
+
+def cash_applied_raw(*, period: DateRange, by: str | None, scope: Scope, target: str) -> RawFlows:
+    """Cash applied to documents in the period (payment allocations), with the §9 day weights."""
     allocs = scope.apply(Allocation.objects.filter(source=AllocationSource.PAYMENT), "document__customer")
     amount = milli("amount")
     to_pay = DaysBetween(F("date"), F("document__issue_date"))
     terms = DaysBetween(F("document__due_date"), F("document__issue_date"))
     beyond = DaysBetween(F("date"), F("document__due_date"))
-    sums = range_sums(
-        allocs, currency_path="currency", key=key_path(by, "document__customer"), date_path="date",
-        amounts={
-            "amount": amount,
-            "days_to_pay": amount * to_pay,
-            "terms": amount * terms,
-            "beyond": amount * beyond,
-            "late_only": amount * Greatest(beyond, Value(0)),
-        },
-        ranges=[period], fx=fx,
-    )
-    out = {}
-    for k, v in sums.items():
-        out[k] = CashFigures(
-            amount=v["amount"][0], days_to_pay=v["days_to_pay"][0], terms=v["terms"][0], beyond=v["beyond"][0],
-            late_only=v["late_only"][0],
-        )
-    return out
+    exprs = (amount, amount * to_pay, amount * terms, amount * beyond, amount * Greatest(beyond, Value(0)))
+    return range_sums_raw(allocs, currency_path="currency", key=key_path(by, "document__customer"), date_path="date",
+                          amounts=dict(zip(CASH_NAMES, exprs, strict=True)), ranges=[period], target=target)
+
+
+def cash_convert(raw: RawFlows, *, fx: FxTable) -> dict[Key, CashFigures]:
+    return {
+        k: CashFigures(**{name: v[name][0] for name in CASH_NAMES})
+        for k, v in flows_convert(raw, names=CASH_NAMES, ranges=1, fx=fx).items()
+    }
+
+
+def cash_applied(*, period: DateRange, by: str | None, scope: Scope, fx: FxTable) -> dict[Key, CashFigures]:
+    """Cash applied to documents in the period, converted at the application date's rate."""
+    return cash_convert(cash_applied_raw(period=period, by=by, scope=scope, target=fx.target), fx=fx)
+
+
+def write_offs_raw(*, period: DateRange, by: str | None, scope: Scope, target: str) -> RawFlows:
+    """Write-offs booked in the period (realised losses)."""
+    qs = scope.apply(WriteOff.objects.all(), "document__customer")
+    return range_sums_raw(qs, currency_path="currency", key=key_path(by, "document__customer"), date_path="date",
+                          amounts={"w": milli("amount")}, ranges=[period], target=target)
+
+
+def write_offs_convert(raw: RawFlows, *, fx: FxTable) -> dict[Key, Decimal]:
+    return {k: v["w"][0] for k, v in flows_convert(raw, names=["w"], ranges=1, fx=fx).items()}
 
 
 def write_offs(*, period: DateRange, by: str | None, scope: Scope, fx: FxTable) -> dict[Key, Decimal]:
     """Write-offs booked in the period (realised losses), at the write-off date's rate."""
-    qs = scope.apply(WriteOff.objects.all(), "document__customer")
-    sums = range_sums(qs, currency_path="currency", key=key_path(by, "document__customer"), date_path="date",
-                      amounts={"w": milli("amount")}, ranges=[period], fx=fx)
-    return {k: v["w"][0] for k, v in sums.items()}
+    return write_offs_convert(write_offs_raw(period=period, by=by, scope=scope, target=fx.target), fx=fx)
 
 
 def currencies_in_use() -> list[str]:
@@ -430,12 +489,9 @@ WRITTEN_OFF_COL = N
 PAID_COL = N + 1
 
 
-def _allocated_upto(day: dt.date, *, source: str | None = None) -> Coalesce:
-    qs = Allocation.objects.filter(document=OuterRef("pk"), date__lte=day)
-    if source:
-        qs = qs.filter(source=source)
-    total = qs.order_by().values("document").annotate(s=Sum(milli("amount"))).values("s")
-    return Coalesce(Subquery(total, output_field=BigIntegerField()), Value(0), output_field=BigIntegerField())
+def _bucket_case(anchor: str, as_of: dt.date, *, only_if: Q | None = None) -> list[When]:
+    return [When((only_if & c) if only_if is not None else c, then=Value(i))
+            for i, c in enumerate(bucket_conditions(anchor, as_of))]
 
 
 def migration_cells(
@@ -446,35 +502,70 @@ def migration_cells(
     The state at `curr` is the bucket index (0-5) when the document is still open, `WRITTEN_OFF_COL`
     when it closed with a write-off, `PAID_COL` otherwise (paid or credited). Only documents open at
     the end of `prev` take part (the cohort of KPIS.md §7).
+
+    Read like the balances, with no per-document subquery: a debit document's balance at `prev` is its
+    open amount now plus its allocations dated after `prev`, so the cells are one pass over the documents
+    open now plus one over the allocations dated after `prev`, each classified by its document. A document
+    is open at `curr` when it is open now or has an allocation dated after `curr`; one closed by then has
+    no later allocation, so its status now tells whether a write-off closed it (`derive_status`).
     """
     check_grouping(by)
-    docs = Document.objects.filter(DEBIT, issue_date__lte=prev).filter(
-        Q(closed_date__isnull=True) | Q(closed_date__gt=prev)
-    )
-    docs = scope.apply(docs, "customer")
-    open_prev = milli("amount") - _allocated_upto(prev)
-    open_curr = milli("amount") - _allocated_upto(curr)
-    docs = docs.annotate(open_prev=open_prev, open_curr=open_curr).filter(open_prev__gt=0)
-    prev_bucket = Case(
-        *(When(c, then=Value(i)) for i, c in enumerate(bucket_conditions("due_date", prev))), output_field=IntegerField()
-    )
-    written_off = Exists(Allocation.objects.filter(document=OuterRef("pk"), source=AllocationSource.WRITE_OFF, date__lte=curr))
-    curr_state = Case(
-        *(When(Q(open_curr__gt=0) & c, then=Value(i)) for i, c in enumerate(bucket_conditions("due_date", curr))),
-        When(written_off, then=Value(WRITTEN_OFF_COL)),
-        default=Value(PAID_COL),
-        output_field=IntegerField(),
-    )
-    docs = docs.annotate(bp=prev_bucket, sc=curr_state)
+    later = Allocation.objects.filter(date__gt=curr)
+    reopened = later.exists()  # usually not: curr is the period end, and that is mostly today
+
+    def classify(p: str) -> tuple[Case, Case]:
+        """(bucket at prev, state at curr) of the document reached by the prefix `p`."""
+        open_curr = Q(**{f"{p}status__in": OPEN_STATUSES})
+        if reopened:
+            open_curr |= Q(**{f"{p}pk__in": later.values("document_id")})
+        bp = Case(*_bucket_case(f"{p}due_date", prev), output_field=IntegerField())
+        sc = Case(
+            *_bucket_case(f"{p}due_date", curr, only_if=open_curr),
+            When(**{f"{p}status": DocumentStatus.WRITTEN_OFF}, then=Value(WRITTEN_OFF_COL)),
+            default=Value(PAID_COL),
+            output_field=IntegerField(),
+        )
+        return bp, sc
+
+    out: dict[tuple[Key, str], dict[tuple[int, int], int]] = {}
+
+    def add(rows: Iterable[tuple[Any, ...]], keyed: bool) -> None:
+        for row in rows:
+            ccy = row[0]
+            k = row[1] if keyed else None
+            bp, sc, bal = row[-3], row[-2], row[-1]
+            if bal:
+                cell = out.setdefault((k, ccy), {})
+                cell[(bp, sc)] = cell.get((bp, sc), 0) + _int(bal)
+
+    # 1. What is open now, of the debit documents issued by prev.
+    bp, sc = classify("")
+    docs = scope.apply(Document.objects.filter(DEBIT, Q(status__in=OPEN_STATUSES), issue_date__lte=prev), "customer")
     key = key_path(by, "customer")
     fields = ["currency", *([key] if key else []), "bp", "sc"]
+    add(_rows(docs.annotate(bp=bp, sc=sc), fields, bal=Sum(milli("open_amount"))), bool(key))
+
+    # 2. Allocations dated after prev (to debit documents issued by prev): not applied yet at prev.
+    allocs = scope.apply(
+        Allocation.objects.filter(date__gt=prev, document__issue_date__lte=prev).exclude(
+            document__kind=DocumentKind.CREDIT_NOTE
+        ),
+        "document__customer",
+    )
+    bp, sc = classify("document__")
+    key = key_path(by, "document__customer")
+    fields = ["document__currency", *([key] if key else []), "bp", "sc"]
+    add(_rows(allocs.annotate(bp=bp, sc=sc), fields, bal=Sum(milli("amount"))), bool(key))
+    return out
+
+
+def cells_total(raw: Mapping[tuple[Key, str], Mapping[tuple[int, int], int]]) -> dict[tuple[Key, str], dict[tuple[int, int], int]]:
+    """The whole scope's migration cells: every group added up per currency."""
     out: dict[tuple[Key, str], dict[tuple[int, int], int]] = {}
-    for row in _rows(docs, fields, bal=Sum("open_prev")):
-        ccy = row[0]
-        k = row[1] if key else None
-        bp, sc, bal = row[-3], row[-2], row[-1]
-        cell = out.setdefault((k, ccy), {})
-        cell[(bp, sc)] = cell.get((bp, sc), 0) + _int(bal)
+    for (_, ccy), cells in raw.items():
+        slot = out.setdefault((None, ccy), {})
+        for cell, v in cells.items():
+            slot[cell] = slot.get(cell, 0) + v
     return out
 
 

@@ -28,7 +28,16 @@ from arrears.analytics.selectors.kpis import (
 )
 from arrears.analytics.selectors.kpis import _group_kpis as group_kpis
 from arrears.analytics.selectors.ledger import EVERYONE, PAID_COL, WRITTEN_OFF_COL, Balance, CashFigures
-from arrears.ledger.models import Allocation, AllocationSource, Customer, Document, DocumentKind, FxRate, Payment, WriteOff
+from arrears.ledger.models import (
+    Allocation,
+    AllocationSource,
+    Customer,
+    Document,
+    DocumentKind,
+    FxRate,
+    Payment,
+    WriteOff,
+)
 from arrears.ledger.services import credit_note_apply, document_write_off, payment_allocate, payment_create
 from arrears.ledger.tests.factories import BusinessUnitFactory, CustomerFactory, DocumentFactory
 
@@ -42,7 +51,7 @@ def _day(rng: random.Random, lo: dt.date, hi: dt.date) -> dt.date:
     return lo + dt.timedelta(days=rng.randrange((hi - lo).days + 1))
 
 
-def random_ledger(seed: int, make_user: Any, documents: int = 70) -> None:
+def random_ledger(seed: int, make_user: Any, documents: int = 60) -> None:
     """Two business units (EUR, USD), six customers over two collectors (and none), weekly USD->EUR rates."""
     rng = random.Random(seed)
     eur = BusinessUnitFactory(code="R-DE", home_currency="EUR", country="DE")
@@ -259,25 +268,25 @@ PERIODS = [
     (D(2026, 3, 1), D(2026, 3, 31)),  # a month, countback and CEI defined
     (D(2026, 1, 1), D(2026, 3, 31)),  # a quarter
     (D(2025, 11, 10), D(2026, 2, 17)),  # not whole months, not a month end
+    (D(2026, 5, 1), D(2026, 5, 31)),  # the last month: no allocation is dated after its end
 ]
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_every_kpi_matches_the_per_document_reference(make_user, seed):
     random_ledger(seed, make_user)
+    reference = Reference(FxTable("EUR"))
     for start, end in PERIODS:
-        for by in (None, "business-unit", "collector", "segment", "customer"):
+        total = reference.report(start=start, end=end, by=None)[None]
+        for by in (None, "business-unit", "collector", "segment"):
             report = kpi_report(start=start, end=end, by=by, currency="EUR")
-            ref = Reference(FxTable("EUR")).report(start=start, end=end, by=by)
             where = f"{start}..{end} by {by}"
-            if by is None:
-                assert_same(report.total, ref[None], where)
-                continue
-            assert {g.key for g in report.groups} == set(ref), where
-            for g in report.groups:
-                assert_same(g, ref[g.key], f"{where} group {g.key}")
-            total = Reference(FxTable("EUR")).report(start=start, end=end, by=None)[None]
             assert_same(report.total, total, f"{where} (total)")
+            if by is not None:
+                ref = reference.report(start=start, end=end, by=by)
+                assert {g.key for g in report.groups} == set(ref), where
+                for g in report.groups:
+                    assert_same(g, ref[g.key], f"{where} group {g.key}")
 
 
 def test_reference_ledger_exercises_every_kind_of_movement(make_user):
