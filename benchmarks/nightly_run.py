@@ -13,7 +13,11 @@ week (thank-you notes). Then, each in a fresh process (so its peak memory is the
    documents advance at once (the heaviest night there is);
 2. the *nightly run* (``as_of``): the steady state the next night, where only the documents whose next
    step came today advance. ``end_to_end_s`` is this run: ``dunning_run()`` from the call to the
-   completed run record (load, engine, gate, write, reduce).
+   completed run record (load, engine, gate, write, reduce), the decisions. Handing the planned
+   actions to communications (rendering and queueing e-mails and SMS, one letter print file, call
+   tasks) follows as ``dispatch_actions(run)`` and is timed apart as ``dispatch_s`` (set
+   BENCH_DISPATCH=0 to skip it): it scales with the messages sent, not with the ledger, and it is
+   what Tryton's separate "process" step and its letter/e-mail modules do, not its "generate".
 
 Reported per run: seconds per phase, end to end, actions, gate paths (batch/full), peak RSS. --json
 prints one JSON document on stdout; progress goes to stderr. --keep keeps the scratch database.
@@ -209,7 +213,7 @@ def populate(n: int, seed: int, as_of: dt.date) -> dict[str, int]:
 def run_once(as_of: dt.date) -> dict[str, Any]:
     from django.db import connection
 
-    from arrears.dunning.services.nightly_run import dunning_run
+    from arrears.dunning.services.nightly_run import dispatch_actions, dunning_run
 
     connection.ensure_connection()
     from django.conf import settings
@@ -219,12 +223,20 @@ def run_once(as_of: dt.date) -> dict[str, Any]:
     partitions = int(os.environ.get("DUNNING_PARTITIONS", "2"))
     began = time.perf_counter()
     cpu = time.process_time()
-    run, _ = dunning_run(as_of=as_of, partitions=partitions)
+    run, _ = dunning_run(as_of=as_of, partitions=partitions, dispatch=False)
     wall = time.perf_counter() - began
+    cpu_run = time.process_time() - cpu
+    began = time.perf_counter()
+    dispatched = dispatch_actions(run) if os.environ.get("BENCH_DISPATCH", "1") == "1" else None
+    dispatch_wall = time.perf_counter() - began
+    run.refresh_from_db()
     return {
         "as_of": as_of.isoformat(),
         "end_to_end_s": round(wall, 3),
-        "cpu_s": round(time.process_time() - cpu, 3),
+        "cpu_s": round(cpu_run, 3),
+        "dispatch_s": round(dispatch_wall, 3) if dispatched is not None else None,
+        "dispatched": dispatched,
+        "dispatch_counts": run.counts.get("dispatch", {}),
         "phases_s": run.durations,
         "actions": run.action_count,
         "partitions": partitions,

@@ -16,8 +16,8 @@ from arrears.dunning.services.nightly_run import dunning_run, run_partition_exec
 
 
 @shared_task(name="dunning.run_partition", acks_late=True, max_retries=0)
-def run_partition(*, run_id: int, partition: int) -> dict[str, Any]:
-    return run_partition_execute(run_id=run_id, partition=partition)
+def run_partition(*, run_id: int, partition: int, dispatch: bool = True) -> dict[str, Any]:
+    return run_partition_execute(run_id=run_id, partition=partition, dispatch=dispatch)
 
 
 @shared_task(name="dunning.dunning_run")

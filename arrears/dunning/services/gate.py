@@ -232,7 +232,9 @@ def gate_messages(*, rows: GateRows, as_of: dt.date, record: bool) -> GateOutcom
         location = _location(f)
         # phonenumbers maps zones by the number's leading digits (at most 9 after the "+"): customers whose
         # numbers share them share the zones, so one lookup serves them all
-        key = (location.addresses, tuple(_phone_key(p) for p in location.phones), location.stated_time_zone, profile)
+        # and an address gives zones by its country (and state in the US) alone
+        places = tuple((a.country, a.region if a.country == "US" else "", a.time_zone) for a in location.addresses)
+        key = (places, tuple(_phone_key(p) for p in location.phones), location.stated_time_zone, profile)
         if key not in zone_cache:
             zone_cache[key] = candidate_zones(location, policy.default_zones)[0]
         zones = zone_cache[key]

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+import holidays.countries  # noqa: F401  (its ~280 country modules load on first use: at import, not in the run)
 import numpy as np
 import polars as pl
 from django.apps import apps
@@ -620,15 +621,16 @@ def _gate(actions: PlannedActions, as_of: dt.date, *, record: bool) -> Any:
 # ---------------------------------------------------------------------------------------------------
 
 
-def run_partition_execute(*, run_id: int, partition: int) -> dict[str, Any]:
-    """Plan and write one customer partition of a run; the last partition to finish reduces the run."""
+def run_partition_execute(*, run_id: int, partition: int, dispatch: bool = True) -> dict[str, Any]:
+    """Plan and write one customer partition of a run; the last partition to finish reduces the run
+    (and, with ``dispatch``, hands its actions to communications)."""
     run = DunningRun.objects.get(pk=run_id)
     try:
         summary = _partition(run, partition)
     except Exception as exc:
         run_fail(run_id=run_id, error=f"partition {partition}: {type(exc).__name__}: {exc}")
         raise
-    _partition_done(run_id, summary)
+    _partition_done(run_id, summary, dispatch=dispatch)
     return summary
 
 
@@ -782,7 +784,7 @@ def _merge(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
     return total
 
 
-def _partition_done(run_id: int, summary: dict[str, Any]) -> None:
+def _partition_done(run_id: int, summary: dict[str, Any], *, dispatch: bool = True) -> None:
     with transaction.atomic():
         run = DunningRun.objects.select_for_update().get(pk=run_id)
         if run.status != RunStatus.RUNNING:
@@ -794,7 +796,8 @@ def _partition_done(run_id: int, summary: dict[str, Any]) -> None:
         if run.partitions_done < run.partitions:
             return
         _finalize(run)
-    dispatch_actions(run)
+    if dispatch:
+        dispatch_actions(run)
 
 
 def _finalize(run: DunningRun) -> None:
@@ -859,8 +862,13 @@ def _alert(run: DunningRun, total: int) -> str:
     return ""
 
 
-def dunning_run(*, as_of: dt.date, partitions: int | None = None, wait: bool = True) -> tuple[DunningRun, bool]:
-    """Run the night for ``as_of``: (run record, already_ran). Idempotent; resumes a failed run."""
+def dunning_run(
+    *, as_of: dt.date, partitions: int | None = None, wait: bool = True, dispatch: bool = True
+) -> tuple[DunningRun, bool]:
+    """Run the night for ``as_of``: (run record, already_ran). Idempotent; resumes a failed run.
+
+    With ``dispatch=False`` the run only decides (actions planned or blocked, levels advanced); the
+    caller hands the actions on later with ``dispatch_actions(run)`` (the benchmark times the two apart)."""
     celery = _use_celery()
     partitions = partitions or int(getattr(settings, "DUNNING_PARTITIONS", 4 if celery else 1))
     if partitions < 1:
@@ -873,21 +881,22 @@ def dunning_run(*, as_of: dt.date, partitions: int | None = None, wait: bool = T
 
         queue = getattr(settings, "DUNNING_CELERY_QUEUE", None)
         for p in range(partitions):
-            current_app.send_task("dunning.run_partition", kwargs={"run_id": run.pk, "partition": p}, queue=queue)
+            current_app.send_task("dunning.run_partition", kwargs={"run_id": run.pk, "partition": p, "dispatch": dispatch},
+                                  queue=queue)
         if wait:
             run = _wait(run.pk)
     else:
         threads = min(int(getattr(settings, "DUNNING_THREADS", 1)), partitions)
         if threads > 1:
-            _run_threads(run.pk, partitions, threads)
+            _run_threads(run.pk, partitions, threads, dispatch)
         else:
             for p in range(partitions):
-                run_partition_execute(run_id=run.pk, partition=p)
+                run_partition_execute(run_id=run.pk, partition=p, dispatch=dispatch)
         run.refresh_from_db()
     return run, False
 
 
-def _run_threads(run_id: int, partitions: int, threads: int) -> None:
+def _run_threads(run_id: int, partitions: int, threads: int, dispatch: bool) -> None:
     """Partitions in parallel threads of this process, each on its own database connection: the
     database does most of a partition's work, so two threads keep two cores busy (PostgreSQL only)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -896,7 +905,7 @@ def _run_threads(run_id: int, partitions: int, threads: int) -> None:
 
     def one(p: int) -> None:
         try:
-            run_partition_execute(run_id=run_id, partition=p)
+            run_partition_execute(run_id=run_id, partition=p, dispatch=dispatch)
         finally:
             connections.close_all()
 

@@ -170,3 +170,23 @@ def test_the_nights_actions_reach_the_outbox_and_the_collectors_call_list(make_c
     night(45)  # the same night again: nothing new anywhere
     assert OutboundMessage.objects.filter(customer=brandt).count() == 1
     assert CallTask.objects.filter(customer=brandt).count() == 1
+
+
+def test_a_run_without_dispatch_decides_and_a_later_dispatch_hands_the_actions_on(make_customer, make_invoice):
+    from arrears.communications.models import OutboundMessage
+    from arrears.dunning.services.nightly_run import dispatch_actions
+
+    brandt = make_customer()
+    make_invoice(brandt, "1200.00")
+    run, _ = dunning_run(as_of=day(7), dispatch=False)
+    [email] = actions_on(day(7), brandt)
+    assert (email.status, email.level) == ("planned", 1)
+    assert not OutboundMessage.objects.filter(customer=brandt).exists()
+    assert "dispatch" not in run.counts
+
+    assert dispatch_actions(run) == 1
+    email.refresh_from_db()
+    assert email.status == "dispatched"
+    assert OutboundMessage.objects.filter(customer=brandt, channel="email").count() == 1
+    assert dispatch_actions(run) == 0  # nothing left planned: a second hand-over adds nothing
+    assert OutboundMessage.objects.filter(customer=brandt).count() == 1
