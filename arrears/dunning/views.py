@@ -202,6 +202,8 @@ def _typed_rows(data: Any) -> list[dict[str, Any]]:
 @require_http_methods(["GET", "POST"])
 def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
     strategy = get_object_or_404(Strategy, pk=pk)
+    if not may_edit(request.user):  # readers see the ladder on the strategy page
+        return redirect("dunning:strategy_detail", pk=strategy.pk)
     current = strategy.versions.order_by("-number").first()
     if request.method == "GET":
         rows = step_initial(current)
@@ -237,6 +239,8 @@ def strategy_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @reader_page
 @require_http_methods(["GET", "POST"])
 def strategy_new(request: HttpRequest) -> HttpResponse:
+    if not may_edit(request.user):
+        return redirect("dunning:strategy_list")
     form = StrategyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         source = form.cleaned_data["copy_from"]
@@ -271,6 +275,8 @@ def strategy_default(request: HttpRequest, pk: int) -> HttpResponse:
 @reader_page
 @require_http_methods(["GET", "POST"])
 def rule_new(request: HttpRequest) -> HttpResponse:
+    if not may_edit(request.user):
+        return redirect("dunning:strategy_list")
     form = SegmentRuleForm(request.POST or None, initial={"active": True, "challenger_percent": 0})
     if request.method == "POST" and form.is_valid():
         fields = form.rule_fields()
@@ -290,6 +296,9 @@ def rule_new(request: HttpRequest) -> HttpResponse:
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(SegmentRule, pk=pk)
     form = SegmentRuleForm(request.POST or None, initial=rule_initial(rule))
+    if not may_edit(request.user):  # readers see the rule and its history, not a form to change it
+        for field in form.fields.values():
+            field.disabled = True
     if request.method == "POST" and form.is_valid():
         fields = form.rule_fields()
         if fields["position"] is None:
@@ -322,8 +331,12 @@ def rule_move(request: HttpRequest, pk: int) -> HttpResponse:
 def rule_active(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(SegmentRule, pk=pk)
     active = request.POST.get("active") == "1"
-    segment_rule_update(rule=rule, active=active, actor=request.user)
-    messages.success(request, f"Segment rule {rule.name} {'activated' if active else 'deactivated'}.")
+    try:
+        segment_rule_update(rule=rule, active=active, actor=request.user)
+    except DunningError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Segment rule {rule.name} {'activated' if active else 'deactivated'}.")
     return redirect("dunning:strategy_list")
 
 
@@ -372,7 +385,11 @@ def _customer_names(ids: set[int]) -> dict[int, str]:
 def preview(request: HttpRequest) -> HttpResponse:
     form = AsOfForm(request.GET or None)
     as_of = form.as_of_or(today() + dt.timedelta(days=1))
-    result = run_preview(as_of=as_of)
+    try:
+        result = run_preview(as_of=as_of)
+    except DunningError as exc:
+        messages.error(request, exc.message)
+        result = {"action_count": 0, "counts": {}, "blocked": {}, "actions": []}
     actions = result["actions"][:PREVIEW_ROWS]
     names = _customer_names({a["customer_id"] for a in actions})
     for action in actions:
@@ -405,7 +422,11 @@ def diff(request: HttpRequest) -> HttpResponse:
         a = _version_of(strategy, request.GET.get("a"), versions[1] if len(versions) > 1 else b)
         context.update(versions=versions, a=a, b=b)
         if a is not None and b is not None and a.pk != b.pk:
-            result = strategy_diff(version_a=a, version_b=b, as_of=as_of)
+            try:
+                result = strategy_diff(version_a=a, version_b=b, as_of=as_of)
+            except DunningError as exc:
+                messages.error(request, exc.message)
+                return render(request, "dunning/diff.html", context)
             examples = result["customers_differing"][:DIFF_EXAMPLES]
             names = _customer_names({e["customer_id"] for e in examples})
             for e in examples:

@@ -223,9 +223,9 @@ def test_the_list_shows_versions_state_default_and_customers_assigned(client, pe
 
 # --- permissions -------------------------------------------------------------------------------------
 
-READ_PAGES = ["/dunning/strategies/", "/dunning/strategies/{s}/", "/dunning/strategies/{s}/edit/",
-              "/dunning/strategies/new/", "/dunning/rules/new/", "/dunning/rules/{r}/", "/dunning/runs/",
+READ_PAGES = ["/dunning/strategies/", "/dunning/strategies/{s}/", "/dunning/rules/{r}/", "/dunning/runs/",
               "/dunning/runs/{run}/", "/dunning/preview/?as_of=2026-03-20", "/dunning/diff/"]
+EDIT_PAGES = ["/dunning/strategies/{s}/edit/", "/dunning/strategies/new/", "/dunning/rules/new/"]
 POSTS = ["/dunning/strategies/{s}/edit/", "/dunning/strategies/{s}/default/", "/dunning/strategies/new/",
          "/dunning/rules/new/", "/dunning/rules/{r}/", "/dunning/rules/{r}/move/", "/dunning/rules/{r}/active/"]
 
@@ -245,6 +245,14 @@ def test_leads_and_auditors_read_every_page_without_edit_buttons_and_get_403_on_
         assert "Edit ladder" not in response.content.decode()
         assert "Make default" not in response.content.decode()
         assert "New segment rule</a>" not in response.content.decode()
+        assert "<button type=\"submit\" class=\"primary\">Save</button>" not in response.content.decode()
+    for url in EDIT_PAGES:  # the forms send readers to the page that shows the same thing
+        response = client.get(url.format(**ids))
+        assert response.status_code == 302, url
+        assert "/edit/" not in response["Location"]
+        assert "/new/" not in response["Location"]
+    assert 'name="name" value="Consumers, uk"' in client.get(f"/dunning/rules/{ids['r']}/").content.decode()
+    assert " disabled " in client.get(f"/dunning/rules/{ids['r']}/").content.decode()
     events = AuditEvent.objects.count()
     for url in POSTS:
         assert client.post(url.format(**ids), {"direction": "up", "active": "0", "name": "x"}).status_code == 403, url
@@ -253,7 +261,7 @@ def test_leads_and_auditors_read_every_page_without_edit_buttons_and_get_403_on_
 
 def test_collectors_get_403_on_every_dunning_page(client, people, ids):
     client.force_login(people["collector"])
-    for url in READ_PAGES:
+    for url in READ_PAGES + EDIT_PAGES:
         assert client.get(url.format(**ids)).status_code == 403, url
     assert "/dunning/strategies/" not in client.get("/").content.decode()
 
