@@ -33,7 +33,7 @@ from arrears.analytics.selectors.ledger import (
     Key,
     N,
     Scope,
-    balances_at,
+    balances_at_many,
     balances_convert,
     balances_total,
     cash_applied_raw,
@@ -290,9 +290,10 @@ def kpi_report(
 
     def raw_feeds(group_by: str | None) -> dict[str, Any]:
         """The ledger's sums, still in integer thousandths per (group, currency[, day])."""
+        at_end, at_begin = balances_at_many(as_ofs=[end, before], by=group_by, scope=scope, source=balance_source)
         return {
-            "end": balances_at(as_of=end, by=group_by, scope=scope, source=balance_source),
-            "begin": balances_at(as_of=before, by=group_by, scope=scope, source=balance_source),
+            "end": at_end,
+            "begin": at_begin,
             "sales": credit_sales_raw(ranges=ranges, by=group_by, scope=scope, target=target),
             "cash": cash_applied_raw(period=(start, end), by=group_by, scope=scope, target=target),
             "write_offs": write_offs_raw(period=(start, end), by=group_by, scope=scope, target=target),

@@ -27,9 +27,11 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    Exists,
     F,
     Func,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -189,53 +191,76 @@ def _acc(out: RawBalances, key: Key, ccy: str, values: Iterable[Any]) -> None:
 
 def balances_live(*, as_of: dt.date, by: str | None, scope: Scope = EVERYONE) -> RawBalances:
     """Open balances per (group, currency) at the end of `as_of`, reconstructed from allocations."""
+    return balances_live_many(as_ofs=[as_of], by=by, scope=scope)[0]
+
+
+def balances_live_many(*, as_ofs: Sequence[dt.date], by: str | None, scope: Scope = EVERYONE) -> list[RawBalances]:
+    """`balances_live` of several days at once: each of the three passes (documents open now,
+    allocations dated later, unapplied cash) reads its table once with one set of sums per day."""
     check_grouping(by)
-    out: RawBalances = {}
-    conds = bucket_conditions("due_date", as_of)
+    outs: list[RawBalances] = [{} for _ in as_ofs]
+    last = max(as_ofs)
+    width = N + 3
+
+    def spread(rows: Iterable[tuple[Any, ...]], keyed: bool, place: Any) -> None:
+        for ccy, *rest in rows:
+            k = rest.pop(0) if keyed else None
+            for j, out in enumerate(outs):
+                values = place(rest[j * width:(j + 1) * width])
+                if any(values):
+                    _acc(out, k, ccy, values)
 
     # 1. Documents open now and issued by as_of: debit documents by bucket, credit notes' remainder as credits.
-    docs = scope.apply(Document.objects.filter(status__in=OPEN_STATUSES, issue_date__lte=as_of), "customer")
+    docs = scope.apply(Document.objects.filter(status__in=OPEN_STATUSES, issue_date__lte=last), "customer")
     key = key_path(by, "customer")
     fields = ["currency", *([key] if key else [])]
-    aggs = {f"b{i}": _csum(c & DEBIT, milli("open_amount")) for i, c in enumerate(conds)}
-    aggs |= {
-        "disputed": _csum(DEBIT & Q(attributes__disputed=True), milli("open_amount")),
-        "credits": _csum(Q(kind=DocumentKind.CREDIT_NOTE), milli("open_amount")),
-        "n": _csum(DEBIT, Value(1)),
-    }
-    for ccy, *rest in _rows(docs, fields, **aggs):
-        k = rest.pop(0) if key else None
-        _acc(out, k, ccy, rest)
+    aggs: dict[str, Any] = {}
+    for j, as_of in enumerate(as_ofs):
+        issued = Q(issue_date__lte=as_of)
+        aggs |= {f"b{i}_{j}": _csum(issued & c & DEBIT, milli("open_amount"))
+                 for i, c in enumerate(bucket_conditions("due_date", as_of))}
+        aggs |= {
+            f"disputed_{j}": _csum(issued & DEBIT & Q(attributes__disputed=True), milli("open_amount")),
+            f"credits_{j}": _csum(issued & Q(kind=DocumentKind.CREDIT_NOTE), milli("open_amount")),
+            f"n_{j}": _csum(issued & DEBIT, Value(1)),
+        }
+    spread(_rows(docs, fields, **aggs), bool(key), lambda v: v)
 
     # 2. Allocations dated after as_of had not happened yet: back into the document's bucket, and
-    #    back into the unapplied credits of the payment or credit note they came from.
-    if Allocation.objects.filter(date__gt=as_of).exists():
-        allocs = scope.apply(Allocation.objects.filter(date__gt=as_of), "document__customer")
+    #    back into the unapplied credits of the payment or credit note they came from. The source's
+    #    date is looked up per allocation (an index probe), not joined: there are few such rows.
+    first = min(as_ofs)
+    if Allocation.objects.filter(date__gt=first).exists():
+        allocs = scope.apply(Allocation.objects.filter(date__gt=first), "document__customer")
         key = key_path(by, "document__customer")
         fields = ["document__currency", *([key] if key else [])]
-        issued = Q(document__issue_date__lte=as_of)
-        unapplied_then = Q(source=AllocationSource.PAYMENT, payment__received_date__lte=as_of) | Q(
-            source=AllocationSource.CREDIT_NOTE, credit_note__issue_date__lte=as_of
-        )
-        aggs = {f"b{i}": _csum(c & issued, milli("amount")) for i, c in enumerate(bucket_conditions("document__due_date", as_of))}
-        aggs |= {
-            "disputed": _csum(issued & Q(document__attributes__disputed=True), milli("amount")),
-            "credits": _csum(unapplied_then, milli("amount")),
-            "n": Count("document_id", distinct=True, filter=issued & Q(document__open_amount=0)),
-        }
-        for ccy, *rest in _rows(allocs, fields, **aggs):
-            k = rest.pop(0) if key else None
-            if any(rest):
-                _acc(out, k, ccy, rest)
+        aggs = {}
+        for j, as_of in enumerate(as_ofs):
+            later = Q(date__gt=as_of)
+            issued = later & Q(document__issue_date__lte=as_of)
+            unapplied_then = later & (
+                (Q(source=AllocationSource.PAYMENT)
+                 & Exists(Payment.objects.filter(pk=OuterRef("payment_id"), received_date__lte=as_of)))
+                | (Q(source=AllocationSource.CREDIT_NOTE)
+                   & Exists(Document.objects.filter(pk=OuterRef("credit_note_id"), issue_date__lte=as_of)))
+            )
+            aggs |= {f"b{i}_{j}": _csum(c & issued, milli("amount"))
+                     for i, c in enumerate(bucket_conditions("document__due_date", as_of))}
+            aggs |= {
+                f"disputed_{j}": _csum(issued & Q(document__attributes__disputed=True), milli("amount")),
+                f"credits_{j}": _csum(unapplied_then, milli("amount")),
+                f"n_{j}": Count("document_id", distinct=True, filter=issued & Q(document__open_amount=0)),
+            }
+        spread(_rows(allocs, fields, **aggs), bool(key), lambda v: v)
 
     # 3. Unapplied cash now on payments received by as_of.
-    pays = scope.apply(Payment.objects.filter(unapplied_amount__gt=0, received_date__lte=as_of), "customer")
+    pays = scope.apply(Payment.objects.filter(unapplied_amount__gt=0, received_date__lte=last), "customer")
     key = key_path(by, "customer")
     fields = ["currency", *([key] if key else [])]
-    for ccy, *rest in _rows(pays, fields, s=Sum(milli("unapplied_amount"))):
-        k = rest.pop(0) if key else None
-        _acc(out, k, ccy, [0] * (N + 1) + [rest[0]])
-    return out
+    aggs = {f"s_{j}": _csum(Q(received_date__lte=as_of), milli("unapplied_amount")) for j, as_of in enumerate(as_ofs)}
+    width = 1
+    spread(_rows(pays, fields, **aggs), bool(key), lambda v: [0] * (N + 1) + list(v) + [0])
+    return outs
 
 
 def snapshot_exists(*, as_of: dt.date) -> bool:
@@ -270,6 +295,19 @@ def balances_total(raw: RawBalances) -> RawBalances:
     for (_, ccy), values in raw.items():
         _acc(out, None, ccy, values)
     return out
+
+
+def balances_at_many(
+    *, as_ofs: Sequence[dt.date], by: str | None, scope: Scope = EVERYONE, source: str = "live"
+) -> list[RawBalances]:
+    """`balances_at` of several days; the days read live share one pass per table."""
+
+    def from_snapshots(day: dt.date) -> bool:
+        return source == "snapshot" or (source == "auto" and snapshot_exists(as_of=day))
+
+    live = [d for d in as_ofs if not from_snapshots(d)]
+    got = dict(zip(live, balances_live_many(as_ofs=live, by=by, scope=scope), strict=True)) if live else {}
+    return [got[d] if d in got else balances_from_snapshots(as_of=d, by=by, scope=scope) for d in as_ofs]
 
 
 @dataclass

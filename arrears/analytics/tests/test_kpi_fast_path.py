@@ -27,7 +27,18 @@ from arrears.analytics.selectors.kpis import (
     previous_snapshot_date,
 )
 from arrears.analytics.selectors.kpis import _group_kpis as group_kpis
-from arrears.analytics.selectors.ledger import EVERYONE, PAID_COL, WRITTEN_OFF_COL, Balance, CashFigures
+from arrears.analytics.selectors.ledger import (
+    EVERYONE,
+    PAID_COL,
+    WRITTEN_OFF_COL,
+    Balance,
+    CashFigures,
+    balances_at_many,
+    balances_live,
+    balances_live_many,
+    snapshot_exists,
+)
+from arrears.analytics.services import snapshot_take
 from arrears.ledger.models import (
     Allocation,
     AllocationSource,
@@ -299,3 +310,23 @@ def test_reference_ledger_exercises_every_kind_of_movement(make_user):
     report = kpi_report(start=D(2026, 1, 1), end=D(2026, 3, 31), currency="EUR")
     assert Decimal(report.total.figures["write_offs"]) > 0
     assert Decimal(report.total.figures["unapplied_end"]) > 0
+
+
+def test_balances_of_several_days_in_one_pass_equal_each_day_read_alone(make_user):
+    random_ledger(3, make_user, documents=40)
+    days = [D(2025, 6, 30), D(2025, 12, 31), D(2026, 2, 17), LAST]
+    for by in (None, "collector"):
+        together = balances_live_many(as_ofs=days, by=by)
+        for day, raw in zip(days, together, strict=True):
+            assert raw == balances_live(as_of=day, by=by), f"{day} by {by}"
+            assert raw, "the ledger has balances on each of these days"
+
+
+def test_balances_of_several_days_read_snapshots_where_taken_and_the_ledger_elsewhere(make_user):
+    random_ledger(4, make_user, documents=30)
+    snapshot_take(as_of=D(2025, 12, 31), forecast=False)
+    live = balances_live_many(as_ofs=[D(2025, 12, 31), D(2026, 3, 31)], by="business-unit")
+    mixed = balances_at_many(as_ofs=[D(2025, 12, 31), D(2026, 3, 31)], by="business-unit", source="auto")
+    assert mixed == live
+    assert snapshot_exists(as_of=D(2025, 12, 31))
+    assert not snapshot_exists(as_of=D(2026, 3, 31))
