@@ -46,6 +46,8 @@ from arrears.analytics.selectors.ledger import (
     flows_total,
     migration_cells,
     migration_convert,
+    open_items_many,
+    snapshot_exists,
     write_offs_convert,
     write_offs_raw,
 )
@@ -290,14 +292,22 @@ def kpi_report(
 
     def raw_feeds(group_by: str | None) -> dict[str, Any]:
         """The ledger's sums, still in integer thousandths per (group, currency[, day])."""
-        at_end, at_begin = balances_at_many(as_ofs=[end, before], by=group_by, scope=scope, source=balance_source)
+        live = balance_source == "live" or (
+            balance_source == "auto" and not (snapshot_exists(as_of=end) or snapshot_exists(as_of=before))
+        )
+        if live:  # balances of both days and the roll-rate cells share their passes over the ledger
+            (at_end, at_begin), cells = open_items_many(as_ofs=[end, before], cells=(roll_from, end), by=group_by,
+                                                        scope=scope)
+        else:
+            at_end, at_begin = balances_at_many(as_ofs=[end, before], by=group_by, scope=scope, source=balance_source)
+            cells = migration_cells(prev=roll_from, curr=end, by=group_by, scope=scope)
         return {
             "end": at_end,
             "begin": at_begin,
             "sales": credit_sales_raw(ranges=ranges, by=group_by, scope=scope, target=target),
             "cash": cash_applied_raw(period=(start, end), by=group_by, scope=scope, target=target),
             "write_offs": write_offs_raw(period=(start, end), by=group_by, scope=scope, target=target),
-            "cells": migration_cells(prev=roll_from, curr=end, by=group_by, scope=scope),
+            "cells": cells,
         }
 
     def feeds(raw: dict[str, Any], group_by: str | None) -> dict[str, Any]:

@@ -197,14 +197,36 @@ def balances_live(*, as_of: dt.date, by: str | None, scope: Scope = EVERYONE) ->
 def balances_live_many(*, as_ofs: Sequence[dt.date], by: str | None, scope: Scope = EVERYONE) -> list[RawBalances]:
     """`balances_live` of several days at once: each of the three passes (documents open now,
     allocations dated later, unapplied cash) reads its table once with one set of sums per day."""
+    return open_items_many(as_ofs=as_ofs, by=by, scope=scope)[0]
+
+
+Cells = dict[tuple[Key, str], dict[tuple[int, int], int]]
+
+
+def open_items_many(
+    *, as_ofs: Sequence[dt.date], by: str | None, scope: Scope = EVERYONE, cells: tuple[dt.date, dt.date] | None = None
+) -> tuple[list[RawBalances], Cells | None]:
+    """The balances of several days and, with `cells=(prev, curr)`, the roll-rate cells of
+    `migration_cells`, from one pass over the documents open now, one over the allocations dated
+    after the earliest day and one over unapplied cash. With cells, the rows are also grouped by the
+    document's (bucket at prev, state at curr): a handful of combinations, added up here."""
     check_grouping(by)
     outs: list[RawBalances] = [{} for _ in as_ofs]
-    last = max(as_ofs)
+    cell_out: Cells | None = {} if cells else None
+    last = max([*as_ofs, cells[0]] if cells else as_ofs)
     width = N + 3
+    dims = 2 if cells else 0
 
     def spread(rows: Iterable[tuple[Any, ...]], keyed: bool, place: Any) -> None:
         for ccy, *rest in rows:
             k = rest.pop(0) if keyed else None
+            if dims:
+                bp, sc = rest[0], rest[1]
+                rest = rest[2:]
+                bal = _int(rest.pop())
+                if bal and cell_out is not None:
+                    slot = cell_out.setdefault((k, ccy), {})
+                    slot[(bp, sc)] = slot.get((bp, sc), 0) + bal
             for j, out in enumerate(outs):
                 values = place(rest[j * width:(j + 1) * width])
                 if any(values):
@@ -214,6 +236,10 @@ def balances_live_many(*, as_ofs: Sequence[dt.date], by: str | None, scope: Scop
     docs = scope.apply(Document.objects.filter(status__in=OPEN_STATUSES, issue_date__lte=last), "customer")
     key = key_path(by, "customer")
     fields = ["currency", *([key] if key else [])]
+    if cells:
+        bp, sc = _cell_cases("", *cells)
+        docs = docs.annotate(bp=bp, sc=sc)
+        fields += ["bp", "sc"]
     aggs: dict[str, Any] = {}
     for j, as_of in enumerate(as_ofs):
         issued = Q(issue_date__lte=as_of)
@@ -224,16 +250,22 @@ def balances_live_many(*, as_ofs: Sequence[dt.date], by: str | None, scope: Scop
             f"credits_{j}": _csum(issued & Q(kind=DocumentKind.CREDIT_NOTE), milli("open_amount")),
             f"n_{j}": _csum(issued & DEBIT, Value(1)),
         }
+    if cells:
+        aggs["cell"] = _csum(DEBIT & Q(issue_date__lte=cells[0]), milli("open_amount"))
     spread(_rows(docs, fields, **aggs), bool(key), lambda v: v)
 
     # 2. Allocations dated after as_of had not happened yet: back into the document's bucket, and
     #    back into the unapplied credits of the payment or credit note they came from. The source's
     #    date is looked up per allocation (an index probe), not joined: there are few such rows.
-    first = min(as_ofs)
+    first = min([*as_ofs, cells[0]] if cells else as_ofs)
     if Allocation.objects.filter(date__gt=first).exists():
         allocs = scope.apply(Allocation.objects.filter(date__gt=first), "document__customer")
         key = key_path(by, "document__customer")
         fields = ["document__currency", *([key] if key else [])]
+        if cells:
+            bp, sc = _cell_cases("document__", *cells)
+            allocs = allocs.annotate(bp=bp, sc=sc)
+            fields += ["bp", "sc"]
         aggs = {}
         for j, as_of in enumerate(as_ofs):
             later = Q(date__gt=as_of)
@@ -251,6 +283,11 @@ def balances_live_many(*, as_ofs: Sequence[dt.date], by: str | None, scope: Scop
                 f"credits_{j}": _csum(unapplied_then, milli("amount")),
                 f"n_{j}": Count("document_id", distinct=True, filter=issued & Q(document__open_amount=0)),
             }
+        if cells:
+            aggs["cell"] = _csum(
+                Q(date__gt=cells[0], document__issue_date__lte=cells[0]) & ~Q(document__kind=DocumentKind.CREDIT_NOTE),
+                milli("amount"),
+            )
         spread(_rows(allocs, fields, **aggs), bool(key), lambda v: v)
 
     # 3. Unapplied cash now on payments received by as_of.
@@ -258,9 +295,9 @@ def balances_live_many(*, as_ofs: Sequence[dt.date], by: str | None, scope: Scop
     key = key_path(by, "customer")
     fields = ["currency", *([key] if key else [])]
     aggs = {f"s_{j}": _csum(Q(received_date__lte=as_of), milli("unapplied_amount")) for j, as_of in enumerate(as_ofs)}
-    width = 1
+    width, dims = 1, 0
     spread(_rows(pays, fields, **aggs), bool(key), lambda v: [0] * (N + 1) + list(v) + [0])
-    return outs
+    return outs, cell_out
 
 
 def snapshot_exists(*, as_of: dt.date) -> bool:
@@ -532,6 +569,22 @@ def _bucket_case(anchor: str, as_of: dt.date, *, only_if: Q | None = None) -> li
             for i, c in enumerate(bucket_conditions(anchor, as_of))]
 
 
+def _cell_cases(p: str, prev: dt.date, curr: dt.date) -> tuple[Case, Case]:
+    """(bucket at prev, state at curr) of the document reached by the prefix `p` (see migration_cells)."""
+    later = Allocation.objects.filter(date__gt=curr)
+    open_curr = Q(**{f"{p}status__in": OPEN_STATUSES})
+    if later.exists():  # usually not: curr is the period end, and that is mostly today
+        open_curr |= Q(**{f"{p}pk__in": later.values("document_id")})
+    bp = Case(*_bucket_case(f"{p}due_date", prev), output_field=IntegerField())
+    sc = Case(
+        *_bucket_case(f"{p}due_date", curr, only_if=open_curr),
+        When(**{f"{p}status": DocumentStatus.WRITTEN_OFF}, then=Value(WRITTEN_OFF_COL)),
+        default=Value(PAID_COL),
+        output_field=IntegerField(),
+    )
+    return bp, sc
+
+
 def migration_cells(
     *, prev: dt.date, curr: dt.date, by: str | None, scope: Scope
 ) -> dict[tuple[Key, str], dict[tuple[int, int], int]]:
@@ -548,22 +601,8 @@ def migration_cells(
     no later allocation, so its status now tells whether a write-off closed it (`derive_status`).
     """
     check_grouping(by)
-    later = Allocation.objects.filter(date__gt=curr)
-    reopened = later.exists()  # usually not: curr is the period end, and that is mostly today
-
     def classify(p: str) -> tuple[Case, Case]:
-        """(bucket at prev, state at curr) of the document reached by the prefix `p`."""
-        open_curr = Q(**{f"{p}status__in": OPEN_STATUSES})
-        if reopened:
-            open_curr |= Q(**{f"{p}pk__in": later.values("document_id")})
-        bp = Case(*_bucket_case(f"{p}due_date", prev), output_field=IntegerField())
-        sc = Case(
-            *_bucket_case(f"{p}due_date", curr, only_if=open_curr),
-            When(**{f"{p}status": DocumentStatus.WRITTEN_OFF}, then=Value(WRITTEN_OFF_COL)),
-            default=Value(PAID_COL),
-            output_field=IntegerField(),
-        )
-        return bp, sc
+        return _cell_cases(p, prev, curr)
 
     out: dict[tuple[Key, str], dict[tuple[int, int], int]] = {}
 

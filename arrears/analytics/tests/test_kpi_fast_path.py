@@ -36,6 +36,8 @@ from arrears.analytics.selectors.ledger import (
     balances_at_many,
     balances_live,
     balances_live_many,
+    migration_cells,
+    open_items_many,
     snapshot_exists,
 )
 from arrears.analytics.services import snapshot_take
@@ -330,3 +332,14 @@ def test_balances_of_several_days_read_snapshots_where_taken_and_the_ledger_else
     assert mixed == live
     assert snapshot_exists(as_of=D(2025, 12, 31))
     assert not snapshot_exists(as_of=D(2026, 3, 31))
+
+
+@pytest.mark.parametrize(("prev", "curr"), [(D(2026, 2, 28), D(2026, 3, 31)), (D(2026, 4, 30), LAST)])
+def test_roll_rate_cells_read_with_the_balances_equal_the_cells_read_alone(make_user, prev, curr):
+    random_ledger(5, make_user, documents=50)
+    for by in (None, "segment"):
+        (at_curr, at_prev), cells = open_items_many(as_ofs=[curr, prev], cells=(prev, curr), by=by)
+        assert cells == migration_cells(prev=prev, curr=curr, by=by, scope=EVERYONE)
+        assert cells, "some documents were open at prev"
+        assert at_curr == balances_live(as_of=curr, by=by)
+        assert at_prev == balances_live(as_of=prev, by=by)
