@@ -12,6 +12,7 @@ class DunningErrorCode(StrEnum):
     RUN_IN_PROGRESS = "run_in_progress"
     INVALID_INPUT = "invalid_input"
     BAD_DATA = "bad_data"
+    NO_FX_RATE = "no_fx_rate"
 
 
 class DunningError(Exception):

@@ -12,6 +12,9 @@ run reads what is registered here, so they can arrive without a change to the ru
 - ``event_source_register(loader)``: ``loader(*, customer_ids: list[int], since: date, as_of: date) ->
   list[(customer_id, kind, date, on_time)]`` with ``kind`` one of promise_broken, instalment_missed,
   dispute_resolved, promise_kept. Payments received come from the ledger's allocations.
+- ``touch_source_register(loader)``: ``loader(*, customer_ids: list[int], since: datetime, until: datetime)
+  -> {customer_id: count}``: contacts made by people (calls logged in the worklist) in [since, until),
+  counted as touches by the champion/challenger report beside the messages the runs dispatched.
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ class PromiseFacts:
 DisputeLoader = Callable[..., Mapping[int, Decimal]]
 PromiseLoader = Callable[..., PromiseFacts]
 EventLoader = Callable[..., list[tuple[int, str, dt.date, bool]]]
+TouchLoader = Callable[..., Mapping[int, int]]
 
 _DISPUTES: list[DisputeLoader] = []
 _PROMISES: list[PromiseLoader] = []
 _EVENTS: list[EventLoader] = []
+_TOUCHES: list[TouchLoader] = []
 
 
 def _register(registry: list[Any], loader: Any) -> None:
@@ -58,11 +63,28 @@ def event_source_register(loader: EventLoader) -> None:
     _register(_EVENTS, loader)
 
 
+def touch_source_register(loader: TouchLoader) -> None:
+    _register(_TOUCHES, loader)
+
+
+def has_touch_sources() -> bool:
+    return bool(_TOUCHES)
+
+
+def touches(*, customer_ids: list[int], since: dt.datetime, until: dt.datetime) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for loader in _TOUCHES:
+        for cid, n in loader(customer_ids=customer_ids, since=since, until=until).items():
+            out[cid] = out.get(cid, 0) + int(n)
+    return out
+
+
 def sources_clear() -> None:
     """For tests."""
     _DISPUTES.clear()
     _PROMISES.clear()
     _EVENTS.clear()
+    _TOUCHES.clear()
 
 
 def disputed_amounts(*, document_ids: list[int], as_of: dt.date) -> dict[int, Decimal]:

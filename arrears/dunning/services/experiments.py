@@ -42,11 +42,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet, Sum
 
 from arrears.common.money import MoneyError, check_currency, quantize
+from arrears.dunning import hooks
 from arrears.dunning.errors import DunningError, DunningErrorCode
 from arrears.dunning.models import ActionStatus, DunningAction, SegmentRule, Strategy
 from arrears.ledger.models import (
@@ -166,7 +166,7 @@ class _Fx:
         i = bisect.bisect_right(self._dates[currency], on)
         if i == 0:
             raise DunningError(
-                DunningErrorCode.BAD_DATA,
+                DunningErrorCode.NO_FX_RATE,
                 f"currency: no FX rate from {currency} to {self.target} on or before {on.isoformat()}: "
                 f"add one (FxRate {currency}->{self.target}) or report in {currency}",
                 field="currency",
@@ -237,7 +237,7 @@ def experiment_report(*, rule: SegmentRule, start: dt.date, end: dt.date, curren
     for cid, n in (actions.filter(status=ActionStatus.DISPATCHED, channel__in=CONTACT_CHANNELS).order_by()
                    .values_list("customer_id").annotate(n=Count("id"))):
         customers[cid].actions += n
-    calls_counted = _calls(customers, population, start, end)
+    calls_counted = _calls(customers, start, end)
 
     arms = [_arm_figures(arm, rule, customers, days[arm], target) for arm in (0, 1)]
     rate_samples = [[_rate_points(c) for c in customers.values() if c.arm == arm and c.opening + c.new > 0]
@@ -285,17 +285,15 @@ def _reporting_currency(currency: str | None, population: QuerySet[Any]) -> str:
     return used[0] if len(used) == 1 else check_currency(settings.ARREARS_REPORTING_CURRENCY)
 
 
-def _calls(customers: dict[int, _Customer], population: QuerySet[Any], start: dt.date, end: dt.date) -> bool:
-    """Calls logged in the period (business days in the company's zone). The worklist sits above
-    dunning in the layers, so its model is looked up by label, not imported; without it, no calls."""
-    if not apps.is_installed("arrears.worklist"):
+def _calls(customers: dict[int, _Customer], start: dt.date, end: dt.date) -> bool:
+    """Calls logged in the period (business days in the company's zone), from the touch sources the
+    apps above dunning register (the worklist's call log); without one, no calls."""
+    if not hooks.has_touch_sources():
         return False
-    call_log = apps.get_model("worklist", "CallLog")
     zone = ZoneInfo(settings.TIME_ZONE)
     since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    for cid, n in (call_log.objects.filter(customer_id__in=population, at__gte=since, at__lt=until).order_by()
-                   .values_list("customer_id").annotate(n=Count("id"))):
+    for cid, n in hooks.touches(customer_ids=list(customers), since=since, until=until).items():
         customers[cid].calls += n
     return True
 

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from arrears.dunning.errors import DunningError
+from arrears.dunning.errors import DunningError, DunningErrorCode
 from arrears.dunning.models import ActionStatus, DunningAction
 from arrears.dunning.services.experiments import experiment_list, experiment_report
 from arrears.dunning.services.nightly_run import dunning_run
@@ -270,8 +270,9 @@ def test_a_missing_fx_rate_is_a_clear_error(unit, usd_unit, experiment):
     _portfolio(usd_unit, 2)
     dunning_run(as_of=day(-3))
 
-    with pytest.raises(DunningError, match="no FX rate from USD to EUR on or before 2026-03-08"):
+    with pytest.raises(DunningError, match="no FX rate from USD to EUR on or before 2026-03-08") as missing:
         experiment_report(rule=experiment, start=START, end=END, currency="EUR")
+    assert missing.value.code == DunningErrorCode.NO_FX_RATE
     with pytest.raises(DunningError, match="currency: unknown currency 'EUX'"):
         experiment_report(rule=experiment, start=START, end=END, currency="EUX")
 
