@@ -39,13 +39,18 @@ def loadavg() -> list[float]:
         return []
 
 
-def backend_cpu(connection) -> float | None:
-    """CPU seconds of this connection's PostgreSQL backend, when the server runs here and /proc shows it."""
+def backend_pid(connection) -> int | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
+        return cur.fetchone()[0]
+
+
+def backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds of a PostgreSQL backend (`backend_pid`), when the server runs here and /proc shows it."""
+    if pid is None:
+        return None
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -128,18 +133,23 @@ def child(csv_path: str, database_url: str) -> dict:
         load_before = loadavg()
         stages: dict[str, float] = {}
         stage_cpu: dict[str, float] = {}
-        s0 = backend_cpu(connection)
+        stage_server_cpu: dict[str, float] = {}
+        pid = backend_pid(connection)
+        s0 = backend_cpu(pid)
         t0, c0 = time.perf_counter(), time.process_time()
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in stages:
                 stages[stage] = round(time.perf_counter() - t0, 2)
                 stage_cpu[stage] = round(time.process_time() - c0, 2)
+                server = backend_cpu(pid)
+                if server is not None and s0 is not None:
+                    stage_server_cpu[stage] = round(server - s0, 2)
 
         outcome = import_run_execute(data=data, file_name=Path(csv_path).name, profile_name="arrears-documents",
                                      business_unit_code="BENCH", progress=progress)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        s1 = backend_cpu(connection)
+        s1 = backend_cpu(pid)
         server_cpu = round(s1 - s0, 2) if s0 is not None and s1 is not None else None
         result = import_result_json(outcome.run)
         if result["status"] != "ok":
@@ -154,6 +164,7 @@ def child(csv_path: str, database_url: str) -> dict:
             "server_cpu_s": server_cpu, "rows_per_s": round(rows / wall),
             "rows_per_cpu_s": round(rows / (cpu + (server_cpu or 0))),
             "peak_rss_mib": peak_rss, "stage_started_at_s": stages, "stage_cpu_at_s": stage_cpu,
+            "stage_server_cpu_at_s": stage_server_cpu,
             "counts": result["counts"], "loadavg_before": load_before, "loadavg_after": load_after,
             "aging": aging, "loadavg_after_aging": loadavg(),
         }
@@ -199,6 +210,8 @@ def main() -> None:
               f"load {r['loadavg_before']} -> {r['loadavg_after']}")
         print(f"{'':>10}  stages started at (s): {r['stage_started_at_s']}")
         print(f"{'':>10}  client CPU by then (s): {r['stage_cpu_at_s']}")
+        if r["stage_server_cpu_at_s"]:
+            print(f"{'':>10}  server CPU by then (s): {r['stage_server_cpu_at_s']}")
         for a in r["aging"]:
             print(f"{'':>10}  aging by customer as of {a['as_of']}: median {a['median_s']} s of {a['runs_s']} "
                   f"({a['rows']:,} rows, {a['documents']:,} open documents)")

@@ -120,7 +120,8 @@ def insert_frame(model: type[Model], frame: pl.DataFrame, *, progress: Progress 
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             sql = f"COPY {table} ({col_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            with cur.cursor.copy(sql) as copy:
+            # psycopg's own cursor: its errors become Django's (DatabaseError) only through this wrapper.
+            with connection.wrap_database_errors, cur.cursor.copy(sql) as copy:
                 for start in range(0, total, COPY_CHUNK):
                     buf = io.BytesIO()
                     frame.slice(start, COPY_CHUNK).write_csv(buf, include_header=False, null_value="\\N",
@@ -132,12 +133,16 @@ def insert_frame(model: type[Model], frame: pl.DataFrame, *, progress: Progress 
             cur.execute("PRAGMA cache_size")
             cache_size = cur.fetchone()[0]
             cur.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB}")
-            sql = f"INSERT INTO {table} ({col_sql}) VALUES ({', '.join(['%s'] * len(cols))})"
+            # The raw sqlite3 connection: Django's executemany peeks at the rows through itertools.tee,
+            # which keeps every row of the chunk alive until the end (memory, and freeing them costs).
+            sql = f"INSERT INTO {table} ({col_sql}) VALUES ({', '.join(['?'] * len(cols))})"
             try:
                 for start in range(0, total, SQLITE_CHUNK):
                     # Column lists zipped into tuples: much cheaper than building rows one by one.
                     part = frame.slice(start, SQLITE_CHUNK)
-                    cur.executemany(sql, zip(*(part.get_column(c).to_list() for c in cols), strict=True))
+                    with connection.wrap_database_errors:
+                        connection.connection.executemany(
+                            sql, zip(*(part.get_column(c).to_list() for c in cols), strict=True))
                     progress(stage, min(start + SQLITE_CHUNK, total), total)
             finally:
                 cur.execute(f"PRAGMA cache_size = {int(cache_size)}")

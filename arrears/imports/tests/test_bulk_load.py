@@ -139,3 +139,25 @@ def test_a_bulk_import_that_breaks_a_foreign_key_is_rolled_back_with_its_schema_
     assert "nothing was written" in result["errors"][0]["message"]
     assert ledger_counts() == before
     assert schema_snapshot() == schema
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_the_database_refuses_during_the_load_rejects_the_import_with_nothing_written(unit, run_import, bulk_always,
+                                                                                            monkeypatch):
+    before = ledger_counts()
+    schema = schema_snapshot()
+    insert = writer.insert_frame
+
+    def overpaid(model, frame, **kwargs):  # an open amount above the amount breaks a CHECK constraint at once
+        if model is Document:
+            frame = frame.with_columns(pl.lit("999999.000").alias("open_amount"))
+        return insert(model, frame, **kwargs)
+
+    monkeypatch.setattr(writer, "insert_frame", overpaid)
+
+    result = run_import(native_csv())
+
+    assert result["status"] == "rejected"
+    assert [e["code"] for e in result["errors"]] == ["write_failed"]
+    assert ledger_counts() == before
+    assert schema_snapshot() == schema
