@@ -7,19 +7,35 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from arrears.common.clock import today
 from arrears.common.money import MoneyError
-from arrears.ledger.aging import BASES, GROUPINGS, AgingReport, aging_report, aging_report_table
+from arrears.ledger.aging import (
+    BASES,
+    GROUPINGS,
+    AgingReport,
+    aging_report,
+    aging_report_header,
+    aging_report_lines,
+)
 from arrears.ledger.errors import LedgerError
-from arrears.ledger.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, table_to_csv, table_to_xlsx
+from arrears.ledger.exports import (
+    CSV_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    table_to_csv,
+    table_to_csv_chunks,
+    table_to_xlsx,
+)
 from arrears.ledger.models import BusinessUnit, FxRate
 from arrears.web.views import portfolio_scope, render_page
 
 ROWS_PER_PAGE = 100
+# A CSV export with more rows than this streams (a customer report can have 50,000); a smaller one
+# is a plain response with a Content-Length.
+STREAM_CSV_ABOVE = 1_000
 GROUP_LABELS = {"customer": "Customer", "collector": "Collector", "segment": "Segment", "business-unit": "Business unit"}
 BASIS_LABELS = {"due": "Due date", "invoice": "Invoice date"}
 
@@ -99,15 +115,18 @@ def aging_page(request: HttpRequest) -> HttpResponse:
     return render_page(request, template="web/aging.html", partial="web/aging_results.html", context=context)
 
 
-def _export(request: HttpRequest, kind: str) -> HttpResponse:
+def _export(request: HttpRequest, kind: str) -> HttpResponse | StreamingHttpResponse:
     form = _form(request)
     report = _report(request, form)
     if report is None:
         errors = "; ".join(f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in form.errors.items())
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
-    header, rows = aging_report_table(report)
+    header, rows = aging_report_header(report), aging_report_lines(report)
     name = f"aging-{report.as_of.isoformat()}-by-{report.by}-{report.basis}"
-    if kind == "csv":
+    response: HttpResponse | StreamingHttpResponse
+    if kind == "csv" and len(report.rows) > STREAM_CSV_ABOVE:
+        response = StreamingHttpResponse(table_to_csv_chunks(header, rows), content_type=CSV_CONTENT_TYPE)
+    elif kind == "csv":
         response = HttpResponse(table_to_csv(header, rows), content_type=CSV_CONTENT_TYPE)
     else:
         body = table_to_xlsx(header, rows, title=f"Aging {report.as_of.isoformat()}")
@@ -117,7 +136,7 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
-def aging_export_csv(request: HttpRequest) -> HttpResponse:
+def aging_export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return _export(request, "csv")
 
 
