@@ -33,10 +33,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import BigIntegerField, BooleanField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Round
+from django.db.models.functions import Cast, Coalesce, Round
 
 from arrears.common.money import check_currency, currency_exponent, quantize
 from arrears.ledger.errors import LedgerError, LedgerErrorCode
@@ -228,16 +230,10 @@ def aging_report(
     money = {ccy: _Units(ccy) for ccy in {c for _, c in groups} | ({report_currency} if report_currency else set())}
     # Each line is (label, key, currency, minor units...): plain tuples, rounded once; the AgingRow
     # with its Decimals is built only for the rows somebody reads.
-    lines: list[_Line] = []
-    totals: dict[str, list[int]] = {ccy: [0] * (n + 3) for ccy in money}
-    for (key, ccy), g in groups.items():
-        g[n] = -g[n]  # unapplied credits reduce the balance
-        units = money[ccy].row_units(g)
-        t = totals[ccy]
-        for i, v in enumerate(units):
-            if v:
-                t[i] += v
-        lines.append((labels.get(key, str(key)), key, ccy, units))
+    units, totals = _minor_units(groups, money, n)
+    lines: list[_Line] = [
+        (labels[key] if key in labels else str(key), key, ccy, u) for (key, ccy), u in zip(groups, units, strict=True)
+    ]
     lines.sort(key=lambda line: (line[0].casefold(), str(line[1]), line[2]))
     # Totals add the rows' rounded minor units, so the totals row is exactly the sum of the rows.
     total_rows = tuple(_row(("Total", None, ccy, t), money[ccy], n, url=False) for ccy, t in sorted(totals.items()))
@@ -255,6 +251,40 @@ def aging_report(
 
 
 # --- rows --------------------------------------------------------------------------------------------
+
+
+def _minor_units(
+    groups: dict[tuple[Any, str], _Group], money: Mapping[str, _Units], n: int
+) -> tuple[list[list[int]], dict[str, list[int]]]:
+    """Each group's thousandths rounded half-up to minor units, credits made negative, and the
+    totals per currency (the sums of the rounded rows). In numpy over all groups at once: for
+    50,000 customers the loop in Python costs more than the query."""
+    totals = {ccy: [0] * (n + 3) for ccy in money}
+    if not groups:
+        return [], totals
+    milli = np.array(list(groups.values()), dtype=np.int64)
+    if milli.min() < 0 or milli.max() > 2**60:  # never from the queries; the exact Python path just in case
+        rows = []
+        for (_, ccy), g in groups.items():
+            u = money[ccy].row_units(g)
+            u[n] = -u[n]
+            rows.append(u)
+            totals[ccy] = [a + b for a, b in zip(totals[ccy], u, strict=True)]
+        return rows, totals
+    units = milli.copy()
+    currencies = np.array([ccy for _, ccy in groups])
+    for ccy, m in money.items():
+        mask = currencies == ccy
+        if m.exp > 3:
+            units[mask, : n + 2] *= 10 ** (m.exp - 3)
+        elif m.step > 1:  # half-up on non-negative values: (2v + step) // 2step
+            units[mask, : n + 2] = (2 * milli[mask, : n + 2] + m.step) // (2 * m.step)
+    units[:, n] = -units[:, n]  # unapplied credits reduce the balance
+    for ccy in money:
+        mask = currencies == ccy
+        if mask.any():
+            totals[ccy] = units[mask].sum(axis=0).tolist()
+    return units.tolist(), totals
 
 # One row before it becomes an AgingRow: (label, key, currency, [bucket 0, ..., bucket n-1, unapplied
 # credits, disputed] in minor units, then the document count).
@@ -392,15 +422,17 @@ def _milli(field_name: str) -> Cast:
     return Cast(Round(F(field_name) * Value(1000)), BigIntegerField())
 
 
-def _milli_sum(vendor: str, field_name: str, condition: Q | None = None) -> Any:
+def _milli_sum(vendor: str, field_name: str, condition: Q | None = None) -> Coalesce:
     """SUM(amount) FILTER (WHERE condition) in integer thousandths.
 
     PostgreSQL adds numerics exactly, so the column is summed as it is and scaled once per group
     (arithmetic per row costs more than the scan); the result is a bigint, which the driver
     returns as an int rather than a Decimal. SQLite sums the rounded integers (see `_milli`)."""
     if vendor == "postgresql":
-        return Cast(Sum(field_name, filter=condition) * Value(1000), BigIntegerField())
-    return Sum(_milli(field_name), filter=condition)
+        total = Cast(Sum(field_name, filter=condition) * Value(1000), BigIntegerField())
+    else:
+        total = Sum(_milli(field_name), filter=condition)
+    return Coalesce(total, Value(0), output_field=BigIntegerField())  # a 0, not NULL, when nothing matched
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,24 +553,35 @@ def _fetch(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
 
     Every aggregate groups by currency first, the order of the aging indexes on Document and
     Payment (see ledger.models), which hold every column these queries read."""
-    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    try:
+        sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    except EmptyResultSet:  # e.g. pk__in=[]: what the queryset would iterate as no rows
+        return []
     with connections[qs.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def _accumulate(groups: dict[tuple[Any, str], _Group], rows: list[tuple[Any, ...]], n: int, *, at: int = 0) -> None:
-    """Rows of (currency, key, sums...) into the groups, the first sum at position `at`."""
+    """Rows of (currency, key, sums...) into the groups, the first sum at position `at`. The sums
+    are ints (bigint casts, coalesced to 0, and counts)."""
     width = n + 3
-    for ccy, k, *values in rows:
+    if not groups and rows and at == 0 and len(rows[0]) == width + 2:  # the first query: one row per group
+        groups.update({(row[1], row[0]): list(row[2:]) for row in rows if any(row[2:])})
+        return
+    for row in rows:
+        values = row[2:]
         if not any(values):  # e.g. allocations after as_of to a document issued after as_of
             continue
-        g = groups.get((k, ccy))
+        key = (row[1], row[0])
+        g = groups.get(key)
         if g is None:
-            g = groups[(k, ccy)] = [0] * width
+            g = groups[key] = [0] * width
+            g[at : at + len(values)] = values
+            continue
         for i, v in enumerate(values, start=at):
             if v:
-                g[i] += int(v)
+                g[i] += v
 
 
 def _open_documents(scope: _Scope) -> QuerySet[Document]:
@@ -567,11 +610,11 @@ def _add_open_documents(
         .annotate(
             **_bucket_sums(vendor, buckets, anchor, scope.as_of, "open_amount", only=debit),
             credits=_milli_sum(vendor, "open_amount", Q(kind=DocumentKind.CREDIT_NOTE)),
+            disputed=Value(0, output_field=BigIntegerField()),  # from _add_disputed_documents
             n=Count("kind", filter=debit),  # not COUNT(id): the id is not in the index
         )
     )
-    # (disputed comes from _add_disputed_documents: a zero in its place)
-    _accumulate(groups, [(*r[:-1], 0, r[-1]) for r in _fetch(qs)], len(buckets))
+    _accumulate(groups, _fetch(qs), len(buckets))
 
 
 def _add_disputed_documents(groups: dict[tuple[Any, str], _Group], scope: _Scope, n: int) -> None:
@@ -734,7 +777,7 @@ def _labels(by: str, keys: set[Any], *, user: Any) -> dict[Any, str]:
     customers = customer_list_visible(user=user) if user is not None else Customer.objects.all()
     if len(keys) < 900:
         customers = customers.filter(pk__in=keys)
-    return dict(customers.values_list("pk", "name"))
+    return dict(_fetch(customers.order_by().values_list("pk", "name")))
 
 
 # --- tabular form (CLI table, CSV, XLSX) -------------------------------------------------------------
