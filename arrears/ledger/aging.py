@@ -659,6 +659,21 @@ def _later_allocations_exist(scope: _Scope) -> bool:
     return Allocation.objects.using(scope.db).filter(date__gt=scope.as_of).exists()
 
 
+def _later_than(scope: _Scope) -> Q | RawSQL:
+    """Allocations dated after as_of. SQLite reads them through `allocation_date_idx` in date order
+    and then looks up each document and payment at random, which for a large share of the table
+    is four times slower than scanning the allocations in table order (2.0 s against 7.9 s for
+    450,000 of 886,000): past one allocation in eight, `+date` keeps SQLite off the index."""
+    later = Q(date__gt=scope.as_of)
+    if scope.vendor != "sqlite":
+        return later
+    allocations = Allocation.objects.using(scope.db)
+    if allocations.filter(later).count() * 8 <= allocations.count():
+        return later
+    column = f'"{Allocation._meta.db_table}"."date"'
+    return RawSQL(f"+{column} > %s", (scope.as_of.isoformat(),), output_field=BooleanField())
+
+
 def _add_later_allocations(
     groups: dict[tuple[Any, str], _Group], scope: _Scope, buckets: tuple[Bucket, ...], basis: str
 ) -> None:
@@ -676,7 +691,7 @@ def _add_later_allocations(
     anchor = "document__due_date" if basis == "due" else "document__issue_date"
     issued = Q(document__issue_date__lte=as_of)
     qs = _restrict(
-        Allocation.objects.filter(date__gt=as_of),
+        Allocation.objects.filter(_later_than(scope)),
         scope, customer_path="document__customer", currency_path="document__currency",
     )
     key = scope.key_field("document__customer", "document__business_unit")
