@@ -416,21 +416,28 @@ def range_sums_raw(
     lo = min(r[0] for r in ranges)
     hi = max(r[1] for r in ranges)
     qs = qs.filter(**{f"{date_path}__gte": lo, f"{date_path}__lte": hi})
-    aggs = {
-        f"{name}_{i}": _csum(Q(**{f"{date_path}__gte": a, f"{date_path}__lte": b}), expr)
-        for name, expr in amounts.items()
-        for i, (a, b) in enumerate(ranges)
-    }
+    # The ranges (which may overlap: the period and the countback months) cut [lo, hi] into disjoint
+    # slices; each row is summed once into its slice, and each slice counts towards the ranges holding it.
+    cuts = sorted({p for a, b in ranges for p in (a, b + dt.timedelta(days=1)) if lo < p <= hi})
+    starts = [lo, *cuts]
+    ends = [c - dt.timedelta(days=1) for c in cuts] + [hi]
+    holding = [[r for r, (a, b) in enumerate(ranges) if a <= first and last <= b] for first, last in zip(starts, ends, strict=True)]
+    piece = Case(*(When(**{f"{date_path}__lt": c}, then=Value(i)) for i, c in enumerate(cuts)),
+                 default=Value(len(cuts)), output_field=IntegerField())
+    aggs = {f"sum_{name}": Sum(expr) for name, expr in amounts.items()}  # (names apart from the fields)
     # One GROUP BY for both kinds of rows: the day column is NULL in the reporting currency.
     qs = qs.annotate(fx_day=Case(When(**{currency_path: target}, then=Value(None)), default=F(date_path),
-                                 output_field=DateField()))
+                                 output_field=DateField()), piece=piece)
+    width = len(ranges)
     out: RawFlows = {}
-    for ccy, day, *rest in _rows(qs, [currency_path, "fx_day", *([key] if key else [])], **aggs):
+    for ccy, day, i, *rest in _rows(qs, [currency_path, "fx_day", "piece", *([key] if key else [])], **aggs):
         k = rest.pop(0) if key else None
-        if day is None or any(rest):  # (a group in the reporting currency is listed even when it nets to 0)
-            slot = out.setdefault((k, ccy, day), [0] * len(rest))
-            for i, v in enumerate(rest):
-                slot[i] += _int(v)
+        counted = [_int(v) if holding[i] else 0 for v in rest]
+        if day is None or any(counted):  # (a group in the reporting currency is listed even when it nets to 0)
+            slot = out.setdefault((k, ccy, day), [0] * (len(amounts) * width))
+            for n, v in enumerate(counted):
+                for r in holding[i]:
+                    slot[n * width + r] += v
     return out
 
 
