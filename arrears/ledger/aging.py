@@ -694,7 +694,10 @@ def _add_later_allocations(
         Allocation.objects.filter(_later_than(scope)),
         scope, customer_path="document__customer", currency_path="document__currency",
     )
-    key = scope.key_field("document__customer", "document__business_unit")
+    # Collector and segment are the customer's: grouped by customer here and folded in Python, as
+    # a join to the customer lets SQLite drive the query from the customers (5.5 s against 1 s).
+    fold = scope.by in ("collector", "segment")
+    key = "document__customer_id" if fold else scope.key_field("document__customer", "document__business_unit")
     rows = _fetch(
         qs.order_by()
         .values_list("document__currency", key)
@@ -706,7 +709,7 @@ def _add_later_allocations(
             n=Count("document_id", distinct=True, filter=issued & Q(document__open_amount=0)),
         )
     )
-    _accumulate(groups, rows, len(buckets))
+    _accumulate(groups, _fold(rows, scope) if fold else rows, len(buckets))
     # Credit notes used after as_of, apart: the few such allocations join their credit note by
     # its key, where a condition in the query above would join (hash) every document once more.
     rows = _fetch(
@@ -715,7 +718,19 @@ def _add_later_allocations(
         .values_list("document__currency", key)
         .annotate(credits=_milli_sum(vendor, "amount"))
     )
-    _accumulate(groups, rows, len(buckets), at=len(buckets))
+    _accumulate(groups, _fold(rows, scope) if fold else rows, len(buckets), at=len(buckets))
+
+
+def _fold(rows: list[tuple[Any, ...]], scope: _Scope) -> list[tuple[Any, ...]]:
+    """Rows keyed by customer id, re-keyed by the customer's collector or segment."""
+    if not rows:
+        return rows
+    field_name = "collector_id" if scope.by == "collector" else "segment"
+    qs = Customer.objects.using(scope.db).order_by().values_list("pk", field_name)
+    if len(rows) < 900:
+        qs = qs.filter(pk__in={row[1] for row in rows})
+    of = dict(_fetch(qs))
+    return [(row[0], of.get(row[1]), *row[2:]) for row in rows]
 
 
 def _add_unapplied_cash(groups: dict[tuple[Any, str], _Group], scope: _Scope, n: int) -> None:
