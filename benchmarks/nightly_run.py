@@ -19,6 +19,12 @@ week (thank-you notes). Then, each in a fresh process (so its peak memory is the
    BENCH_DISPATCH=0 to skip it): it scales with the messages sent, not with the ledger, and it is
    what Tryton's separate "process" step and its letter/e-mail modules do, not its "generate".
 
+With ``--celery-workers W`` the nights run as a deployment with a broker runs them: W Celery worker
+processes (solo pool, started by the script on the scratch database and stopped at the end; Redis
+database 5 by default, flushed) take the partitions, and the run's process waits for the reduce.
+Worker processes run the partitions' Python in parallel, where the in-process threads share one
+interpreter lock. The first night warms the workers (as the nights before would in production).
+
 Reported per run: seconds per phase, end to end, actions, gate paths (batch/full), peak RSS. --json
 prints one JSON document on stdout; progress goes to stderr. --keep keeps the scratch database.
 """
@@ -26,6 +32,7 @@ prints one JSON document on stdout; progress goes to stderr. --keep keeps the sc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import json
@@ -34,6 +41,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -56,6 +64,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--keep", action="store_true", help="keep the scratch database")
     p.add_argument("--seed", type=int, default=20260318)
+    p.add_argument("--celery-workers", type=int, default=0, metavar="W",
+                   help="run the nights on W Celery worker processes (started here, solo pool, over Redis) "
+                        "instead of in-process threads")
+    p.add_argument("--broker", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5"),
+                   help="the Redis database the --celery-workers mode uses (flushed at start)")
     p.add_argument("--child", choices=("populate", "run"), help=argparse.SUPPRESS)
     p.add_argument("--as-of", dest="as_of", default=AS_OF.isoformat(), help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -218,9 +231,10 @@ def run_once(as_of: dt.date) -> dict[str, Any]:
     connection.ensure_connection()
     from django.conf import settings
 
-    # two partitions in two threads: the database does most of the work, on both cores
+    # two partitions in two threads (or on the Celery workers): the database does much of the work
     settings.DUNNING_THREADS = int(os.environ.get("DUNNING_THREADS", "2"))
     partitions = int(os.environ.get("DUNNING_PARTITIONS", "2"))
+    celery = bool(getattr(settings, "CELERY_BROKER_URL", "")) and not settings.CELERY_TASK_ALWAYS_EAGER
     began = time.perf_counter()
     cpu = time.process_time()
     run, _ = dunning_run(as_of=as_of, partitions=partitions, dispatch=False)
@@ -240,7 +254,8 @@ def run_once(as_of: dt.date) -> dict[str, Any]:
         "phases_s": run.durations,
         "actions": run.action_count,
         "partitions": partitions,
-        "threads": settings.DUNNING_THREADS,
+        "threads": None if celery else settings.DUNNING_THREADS,
+        "celery": celery,
         "outcomes": run.counts.get("outcome", {}),
         "channels": run.counts.get("channel", {}),
         "gate_paths": run.counts.get("gate_paths", {}),
@@ -252,8 +267,56 @@ def run_once(as_of: dt.date) -> dict[str, Any]:
 def child(args: argparse.Namespace, n: int, url: str, what: str, as_of: dt.date) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", what, "--invoices", str(n), "--database-url", url,
            "--seed", str(args.seed), "--as-of", as_of.isoformat()]
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, env={**os.environ, "OMP_WAIT_POLICY": "passive"})
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}
+    if what == "run" and args.celery_workers:
+        env["CELERY_BROKER_URL"] = args.broker
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, env={**env, "OMP_WAIT_POLICY": "passive"})
     return json.loads(out.stdout)
+
+
+class Workers:
+    """W Celery worker processes (solo pool) on the scratch database, as a deployment would keep them."""
+
+    def __init__(self, count: int, url: str, broker: str) -> None:
+        self.count, self.url, self.broker = count, url, broker
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> Workers:
+        import redis
+
+        redis.Redis.from_url(self.broker).flushdb()
+        env = {**os.environ, "DATABASE_URL": self.url, "CELERY_BROKER_URL": self.broker,
+               "DJANGO_SETTINGS_MODULE": "config.settings.base", "OMP_WAIT_POLICY": "passive"}
+        for w in range(self.count):
+            self.procs.append(subprocess.Popen(
+                [str(Path(sys.executable).with_name("celery")), "-A", "config", "worker", "-P", "solo", "-c", "1",
+                 "-n", f"bench{w}@%h", "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "warning"],
+                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        from celery import Celery
+
+        app = Celery(broker=self.broker)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            replies = app.control.ping(timeout=0.5) or []
+            if len(replies) >= self.count:
+                return
+        raise SystemExit(f"--celery-workers: {self.count} workers did not answer within 60 s")
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -279,9 +342,10 @@ def main(argv: list[str] | None = None) -> None:
             log(f"N={n:,}: loading {name} with COPY")
             loaded = child(args, n, url, "populate", AS_OF)
             log(f"N={n:,}: loaded {loaded}")
-            first = child(args, n, url, "run", AS_OF - dt.timedelta(days=1))
-            log(f"N={n:,}: first night {first['end_to_end_s']} s, {first['actions']:,} actions")
-            nightly = child(args, n, url, "run", AS_OF)
+            with Workers(args.celery_workers, url, args.broker) if args.celery_workers else _nothing():
+                first = child(args, n, url, "run", AS_OF - dt.timedelta(days=1))
+                log(f"N={n:,}: first night {first['end_to_end_s']} s, {first['actions']:,} actions")
+                nightly = child(args, n, url, "run", AS_OF)
             log(f"N={n:,}: nightly run {nightly['end_to_end_s']} s, {nightly['actions']:,} actions, "
                 f"phases {nightly['phases_s']}")
         finally:

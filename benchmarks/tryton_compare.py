@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--database-url", default=os.environ.get("DATABASE_URL",
                                                              "postgresql://arapp:arapp@127.0.0.1:5432/arapp"))
     p.add_argument("--json", action="store_true")
+    p.add_argument("--celery-workers", type=int, default=0, metavar="W",
+                   help="run our nights on W Celery worker processes (see benchmarks/nightly_run.py)")
     args = p.parse_args(argv)
     if not Path(args.tryton_python).exists():
         raise SystemExit(f"--tryton-python: {args.tryton_python} not found; install Tryton as "
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     log("ours: benchmarks/nightly_run.py")
     ours = json.loads(subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "nightly_run.py"), "--invoices", str(args.invoices), "--json",
-         "--database-url", args.database_url],
+         "--database-url", args.database_url, "--celery-workers", str(args.celery_workers)],
         check=True, stdout=subprocess.PIPE, cwd=REPO,
     ).stdout)["runs"][0]
     generate = float(tryton["generate_s_median"])
@@ -81,7 +83,9 @@ def main(argv: list[str] | None = None) -> None:
                    "repeats": tryton.get("generate_s_all")},
         "ours": {"nightly_end_to_end_s": ours["nightly"]["end_to_end_s"], "nightly_actions": ours["nightly"]["actions"],
                  "first_night_end_to_end_s": ours["first_night"]["end_to_end_s"],
-                 "first_night_actions": ours["first_night"]["actions"]},
+                 "first_night_actions": ours["first_night"]["actions"],
+                 "celery_workers": args.celery_workers,
+                 "nightly_phases_s": ours["nightly"]["phases_s"]},
         "ratio_vs_nightly": round(generate / ours["nightly"]["end_to_end_s"], 1),
         "ratio_vs_first_night": round(generate / ours["first_night"]["end_to_end_s"], 1),
         "goal": 100,
