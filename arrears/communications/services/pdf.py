@@ -2,8 +2,9 @@
 
 Letter layout (DIN 5008 form B, fits DIN C5/6 = DL and C5 window envelopes, folded in three):
 the address field sits 45 mm from the top and 20 mm from the left, 85 x 45 mm, with the return line in
-its first 5 mm; fold marks at 105 mm and 210 mm. Page numbers run per letter ("Page 1 of 2") because
-each letter is laid out on its own and the print file concatenates the pages.
+its first 5 mm; fold marks at 105 mm and 210 mm. Page numbers run per letter ("Page 1 of 2"): the print
+file lays out all letters in one document (`letters_pdf`) and lays a letter out on its own again only
+when it needs more than one page. Every render uses `LocalResourceFetcher` (no network, own files only).
 """
 
 from __future__ import annotations
