@@ -235,6 +235,11 @@ def run_once(as_of: dt.date) -> dict[str, Any]:
     settings.DUNNING_THREADS = int(os.environ.get("DUNNING_THREADS", "2"))
     partitions = int(os.environ.get("DUNNING_PARTITIONS", "2"))
     celery = bool(getattr(settings, "CELERY_BROKER_URL", "")) and not settings.CELERY_TASK_ALWAYS_EAGER
+    if celery:  # the broker connection is set up once per process, like the database connection above
+        from celery import current_app
+
+        with current_app.producer_or_acquire():
+            pass
     began = time.perf_counter()
     cpu = time.process_time()
     run, _ = dunning_run(as_of=as_of, partitions=partitions, dispatch=False)
