@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection as db_connection
 
 from arrears.analytics import kpis as K
 from arrears.analytics.selectors import activity, kpi_report
@@ -343,3 +344,45 @@ def test_roll_rate_cells_read_with_the_balances_equal_the_cells_read_alone(make_
         assert cells, "some documents were open at prev"
         assert at_curr == balances_live(as_of=curr, by=by)
         assert at_prev == balances_live(as_of=prev, by=by)
+
+
+needs_postgres = pytest.mark.skipif(
+    db_connection.vendor != "postgresql",
+    reason="needs PostgreSQL: parallel reads use several connections and an exported snapshot",
+)
+
+
+@pytest.mark.postgres
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_independent_reads_run_on_their_own_connections_in_one_snapshot():
+    from django.db import connection
+
+    from arrears.analytics.selectors.kpis import reads_together
+
+    def probe() -> tuple[int, str]:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid(), pg_current_snapshot()::text")
+            return cur.fetchone()
+
+    got = reads_together({"sales": probe, "cash": probe, "balances": probe})
+    assert len({pid for pid, _ in got.values()}) == 3  # three connections read at once
+    assert len({snapshot for _, snapshot in got.values()}) == 1  # all of them saw the same database
+
+
+@pytest.mark.postgres
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_report_read_at_once_equals_the_report_read_one_read_after_the_other(make_user, settings):
+    random_ledger(2, make_user)
+    for start, end in PERIODS[:3]:
+        for by in (None, "collector"):
+            settings.ANALYTICS_PARALLEL_READS = True
+            together = kpi_report(start=start, end=end, by=by, currency="EUR")
+            settings.ANALYTICS_PARALLEL_READS = False
+            serial = kpi_report(start=start, end=end, by=by, currency="EUR")
+            where = f"{start}..{end} by {by}"
+            assert_same(together.total, serial.total, where)
+            assert [g.key for g in together.groups] == [g.key for g in serial.groups], where
+            for a, b in zip(together.groups, serial.groups, strict=True):
+                assert_same(a, b, f"{where} group {a.key}")
