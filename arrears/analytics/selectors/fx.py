@@ -7,47 +7,19 @@ are converted exactly (Decimal × Decimal) and never rounded before a figure is 
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from decimal import Decimal
 
 from arrears.analytics.errors import AnalyticsError, AnalyticsErrorCode
-from arrears.ledger.models import FxRate
+from arrears.ledger.fx import FxRateMissing
+from arrears.ledger.fx import FxTable as LedgerFxTable
 
 
-class FxTable:
-    """Direct rates from each currency to one reporting currency, loaded once per request."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-        self._dates: dict[str, list[dt.date]] = {}
-        self._rates: dict[str, list[Decimal]] = {}
-        self.used: dict[str, set[tuple[dt.date, Decimal]]] = {}
-
-    def _load(self, currency: str) -> None:
-        rows = list(
-            FxRate.objects.filter(currency=currency, quote_currency=self.target)
-            .order_by("date").values_list("date", "rate")
-        )
-        self._dates[currency] = [d for d, _ in rows]
-        self._rates[currency] = [r for _, r in rows]
+class FxTable(LedgerFxTable):
+    """The ledger's table (`arrears.ledger.fx`); a missing rate is an `AnalyticsError` (NO_FX_RATE)."""
 
     def rate(self, currency: str, on: dt.date) -> Decimal:
-        """1 `currency` in the reporting currency on `on` (the latest rate on or before it)."""
-        if currency == self.target:
-            return Decimal(1)
-        if currency not in self._dates:
-            self._load(currency)
-        i = bisect.bisect_right(self._dates[currency], on)
-        if i == 0:
-            raise AnalyticsError(
-                AnalyticsErrorCode.NO_FX_RATE,
-                f"no FX rate from {currency} to {self.target} on or before {on.isoformat()}: "
-                f"add one (FxRate {currency}->{self.target}) or report in {currency}",
-            )
-        rate = self._rates[currency][i - 1]
-        self.used.setdefault(currency, set()).add((self._dates[currency][i - 1], rate))
-        return rate
-
-    def convert(self, amount: Decimal, currency: str, on: dt.date) -> Decimal:
-        return amount if currency == self.target else amount * self.rate(currency, on)
+        try:
+            return super().rate(currency, on)
+        except FxRateMissing as exc:
+            raise AnalyticsError(AnalyticsErrorCode.NO_FX_RATE, str(exc)) from exc

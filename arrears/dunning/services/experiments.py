@@ -31,7 +31,6 @@ computed in floats (scipy) from exact Decimal ratios; money never passes through
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime as dt
 import math
@@ -49,6 +48,7 @@ from arrears.common.money import MoneyError, check_currency, quantize
 from arrears.dunning import hooks
 from arrears.dunning.errors import DunningError, DunningErrorCode
 from arrears.dunning.models import ActionStatus, DunningAction, SegmentRule, Strategy
+from arrears.ledger.fx import FxRateMissing, FxTable
 from arrears.ledger.models import (
     ZERO,
     Allocation,
@@ -56,7 +56,6 @@ from arrears.ledger.models import (
     Document,
     DocumentKind,
     DocumentStatus,
-    FxRate,
 )
 from arrears.users.models import Role
 
@@ -142,40 +141,17 @@ def _actions_of(rule: SegmentRule) -> QuerySet[DunningAction]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# FX: the same rule as analytics' FxTable (which sits above dunning in the layers)
+# FX: the ledger's table; a missing rate is a DunningError naming the currency field
 # ---------------------------------------------------------------------------------------------------
 
 
-class _Fx:
-    """1 unit of a currency in ``target`` on a day: the latest FxRate on or before it."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-        self._dates: dict[str, list[dt.date]] = {}
-        self._rates: dict[str, list[Decimal]] = {}
-        self.used: dict[str, set[tuple[dt.date, Decimal]]] = defaultdict(set)
-
+class _Fx(FxTable):
     def rate(self, currency: str, on: dt.date) -> Decimal:
-        if currency == self.target:
-            return Decimal(1)
-        if currency not in self._dates:
-            rows = list(FxRate.objects.filter(currency=currency, quote_currency=self.target)
-                        .order_by("date").values_list("date", "rate"))
-            self._dates[currency] = [d for d, _ in rows]
-            self._rates[currency] = [r for _, r in rows]
-        i = bisect.bisect_right(self._dates[currency], on)
-        if i == 0:
-            raise DunningError(
-                DunningErrorCode.NO_FX_RATE,
-                f"currency: no FX rate from {currency} to {self.target} on or before {on.isoformat()}: "
-                f"add one (FxRate {currency}->{self.target}) or report in {currency}",
-                field="currency",
-            )
-        self.used[currency].add((self._dates[currency][i - 1], self._rates[currency][i - 1]))
-        return self._rates[currency][i - 1]
+        try:
+            return super().rate(currency, on)
+        except FxRateMissing as exc:
+            raise DunningError(DunningErrorCode.NO_FX_RATE, f"currency: {exc}", field="currency") from exc
 
-    def convert(self, amount: Decimal, currency: str, on: dt.date) -> Decimal:
-        return amount if currency == self.target else amount * self.rate(currency, on)
 
 
 # ---------------------------------------------------------------------------------------------------
