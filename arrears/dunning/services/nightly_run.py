@@ -916,7 +916,7 @@ def _run_threads(run_id: int, partitions: int, threads: int, dispatch: bool) -> 
 
 def _wait(run_id: int) -> DunningRun:
     deadline = time.monotonic() + int(getattr(settings, "DUNNING_RUN_TIMEOUT_SECONDS", 3600))
-    pause = 0.01  # short runs finish within a second: look often at first, then every 0.2 s
+    began = time.monotonic()  # look every 10 ms for the first seconds (a primary-key read), then every 0.2 s
     while True:
         run = DunningRun.objects.get(pk=run_id)
         if run.status != RunStatus.RUNNING:
@@ -925,8 +925,7 @@ def _wait(run_id: int) -> DunningRun:
             return run
         if time.monotonic() > deadline:
             raise DunningError(DunningErrorCode.RUN_IN_PROGRESS, f"the run for {run.as_of} did not finish in time")
-        time.sleep(pause)
-        pause = min(pause * 1.5, 0.2)
+        time.sleep(0.01 if time.monotonic() - began < 5 else 0.2)
 
 
 def dispatch_actions(run: DunningRun) -> int:
